@@ -1,0 +1,27 @@
+/**
+ * Bad network input (style.md "Errors, three kinds", kind 1). A decoder never throws anything
+ * but a `DecodeError`, and the wire layer catches it: the driver drops the frame and counts it
+ * by `code`.
+ */
+export type DecodeErrorCode =
+  | "TRUNCATED" // fewer bytes than a field or a count needs
+  | "TRAILING_BYTES" // more bytes than the message describes
+  | "BAD_MAGIC" // not 0xC070 in either byte order
+  | "BAD_VERSION" // header version is not 3
+  | "BAD_TYPE" // unknown message type
+  | "COUNT_LIMIT" // a count read off the wire is above its named limit
+  | "TOO_LONG" // a frame longer than its type allows
+  | "BAD_VALUE" // a field whose value is impossible (e.g. negative count, bad enum)
+  | "BAD_LENGTHS"; // length fields that do not add up (totempg, groups)
+
+export class DecodeError extends Error {
+  override readonly name = "DecodeError";
+  constructor(
+    readonly code: DecodeErrorCode,
+    /** Which field or rule failed, e.g. "orf_token.rtr_list_entries". */
+    readonly field: string,
+    message?: string,
+  ) {
+    super(message ?? `${code} at ${field}`);
+  }
+}
