@@ -106,6 +106,14 @@ export interface Mcast extends HeaderFields {
   /** 0 agreed, 1 safe (receivers ignore it). */
   guarantee: number;
   payload: Uint8Array;
+  /**
+   * Set (to `true`) by the decoder only when the sender wrote big-endian (totem-spec §1.1).
+   * The payload (totempg lengths, group header, service messages) is then big-endian too:
+   * upper layers must be told, as corosync passes `endian_conversion_required`. The encoder
+   * writes such an mcast's header big-endian as well, so that a re-sent copy (recovery
+   * encapsulation) stays self-consistent; frames we originate leave this unset (LE).
+   */
+  bigEndian?: boolean;
 }
 
 /** MEMB_MERGE_DETECT, type 2 (totem-spec §3.6). */
