@@ -25,3 +25,20 @@ export class DecodeError extends Error {
     super(message ?? `${code} at ${field}`);
   }
 }
+
+/** The outcome of a decode that must not throw past the wire layer. */
+export type Decoded<T> = { ok: true; value: T } | { ok: false; error: DecodeError };
+
+/**
+ * Run a decoder and return its `DecodeError` instead of throwing it (style.md "Bytes are
+ * hostile": nothing from the network throws past the wire layer). Any other exception is a
+ * bug and propagates.
+ */
+export function tryDecode<T>(decode: () => T): Decoded<T> {
+  try {
+    return { ok: true, value: decode() };
+  } catch (e) {
+    if (e instanceof DecodeError) return { ok: false, error: e };
+    throw e;
+  }
+}
