@@ -74,7 +74,7 @@ test("totempg packet: header, length table and pieces; pieces are views", () => 
   const p = decodePgPacket(bytes);
   assert.deepEqual(p, { version: 0, type: 0, fragmented: 0, continuation: 0, pieces: [A, SYNC] });
   assert.equal(p.pieces[1]!.buffer, bytes.buffer);
-  assert.equal(p.pieces[1]!.byteOffset, 12 + A.length);
+  assert.equal(p.pieces[1]!.byteOffset, bytes.byteOffset + 12 + A.length);
 });
 
 test("totempg packet: corosync's exact-length rule and our bounds", () => {

@@ -10,8 +10,7 @@
  */
 import { assert } from "../../core/assert.js";
 import { DecodeError } from "../errors.js";
-import { Reader } from "../reader.js";
-import { Writer } from "../writer.js";
+import { allocFrame, readU16, view, writeU16LE } from "../totem/bytes.js";
 
 /** A group name as bytes (exact length + bytes match, no terminator), or ASCII text. */
 export type GroupName = Uint8Array | string;
@@ -44,21 +43,28 @@ export interface GroupMessage {
  *   (more than 32 groups), BAD_LENGTHS (names that run past the end of the message).
  */
 export function decodeGroupMessage(message: Uint8Array, littleEndian = true): GroupMessage {
-  const r = new Reader(message, littleEndian);
-  const count = r.count("totempg_groups.group_count", GROUP_LIMITS.groupCountMax, 2, r.u16("totempg_groups.group_count"));
-  const lens = new Array<number>(count);
-  let total = 0;
-  for (let i = 0; i < count; i++) {
-    const len = r.u16("totempg_groups.group_len");
-    lens[i] = len;
-    total += len;
+  const le = littleEndian;
+  const len = message.byteLength;
+  if (len < 2) throw new DecodeError("TRUNCATED", "totempg_groups.group_count", `${len} bytes, no group count`);
+  const count = readU16(message, 0, le);
+  if (count > GROUP_LIMITS.groupCountMax) {
+    throw new DecodeError("COUNT_LIMIT", "totempg_groups.group_count", `group_count = ${count} exceeds limit ${GROUP_LIMITS.groupCountMax}`);
   }
-  if (total > r.remaining) {
-    throw new DecodeError("BAD_LENGTHS", "totempg_groups.group_len", `names take ${total} bytes, ${r.remaining} remain`);
+  const namesAt = 2 + 2 * count;
+  if (namesAt > len) throw new DecodeError("TRUNCATED", "totempg_groups.group_len", `${len} bytes, length table needs ${namesAt}`);
+  let total = 0;
+  for (let i = 0; i < count; i++) total += readU16(message, 2 + 2 * i, le);
+  if (total > len - namesAt) {
+    throw new DecodeError("BAD_LENGTHS", "totempg_groups.group_len", `names take ${total} bytes, ${len - namesAt} remain`);
   }
   const groups = new Array<Uint8Array>(count);
-  for (let i = 0; i < count; i++) groups[i] = r.bytesView(lens[i]!, "totempg_groups.group_name");
-  return { groups, body: r.bytesView(r.remaining, "totempg_groups.body") };
+  let at = namesAt;
+  for (let i = 0; i < count; i++) {
+    const nameLen = readU16(message, 2 + 2 * i, le);
+    groups[i] = view(message, at, at + nameLen);
+    at += nameLen;
+  }
+  return { groups, body: view(message, at) };
 }
 
 /** Whether `message` is addressed to `name` (corosync's `group_matches`: length + bytes). */
@@ -84,22 +90,42 @@ function nameBytes(name: GroupName): Uint8Array {
 }
 
 /**
+ * The group header alone (count, lengths, names) for one group or several, little-endian:
+ * the first iovec of a message, as corosync's `totempg_groups_mcast_joined` builds it.
+ * Preconditions (asserted): 1..32 names of at most 65535 bytes.
+ */
+export function encodeGroupHeader(group: GroupName | readonly GroupName[]): Uint8Array {
+  return encodeGroupMessage(group, EMPTY);
+}
+
+const EMPTY = new Uint8Array(0);
+
+/**
  * Encode an application message for one group (corosync's case) or several: the group
  * header, then `body` (little-endian, one allocation).
  * Preconditions (asserted): 1..32 names of at most 65535 bytes.
  */
 export function encodeGroupMessage(group: GroupName | readonly GroupName[], body: Uint8Array): Uint8Array {
-  const names = (Array.isArray(group) ? group : [group]).map(nameBytes);
+  const names = (typeof group === "string" || group instanceof Uint8Array ? [group] : group).map(nameBytes);
   assert(names.length >= 1 && names.length <= GROUP_LIMITS.groupCountMax, `totempg_groups: ${names.length} groups`);
   let size = 2 + 2 * names.length + body.byteLength;
   for (const n of names) {
     assert(n.byteLength <= GROUP_LIMITS.groupNameBytesMax, "totempg_groups: group name too long");
     size += n.byteLength;
   }
-  const w = new Writer(size);
-  w.u16(names.length);
-  for (const n of names) w.u16(n.byteLength);
-  for (const n of names) w.raw(n);
-  w.raw(body);
-  return w.finish();
+  const out = allocFrame(size);
+  writeU16LE(out, 0, names.length);
+  let at = 2 + 2 * names.length;
+  names.forEach((n, i) => {
+    writeU16LE(out, 2 + 2 * i, n.byteLength);
+    out.set(n, at);
+    at += n.byteLength;
+  });
+  out.set(body, at);
+  return out;
 }
+
+/** The header of every service exec message: group "a" (`01 00 01 00 61`). */
+export const GROUP_HEADER_A: Uint8Array = encodeGroupHeader(GROUP_A);
+/** The header of every sync message: group "sync" (`01 00 04 00 73 79 6E 63`). */
+export const GROUP_HEADER_SYNC: Uint8Array = encodeGroupHeader(GROUP_SYNC);

@@ -12,16 +12,18 @@
  */
 import { assert } from "../../core/assert.js";
 import { DecodeError } from "../errors.js";
-import { Reader } from "../reader.js";
-import { Writer } from "../writer.js";
 import { writeMcastHeader, type McastFields } from "../totem/codec.js";
+import { allocFrame, readI16, readU16, view, writeU16LE } from "../totem/bytes.js";
 import { SIZES } from "../totem/types.js";
 
 export {
   decodeGroupMessage,
+  encodeGroupHeader,
   encodeGroupMessage,
   groupMatches,
   GROUP_A,
+  GROUP_HEADER_A,
+  GROUP_HEADER_SYNC,
   GROUP_SYNC,
   GROUP_LIMITS,
   type GroupMessage,
@@ -64,30 +66,35 @@ export interface PgPacket {
  *   the frame can hold), BAD_LENGTHS (lengths that do not add up to the frame).
  */
 export function decodePgPacket(bytes: Uint8Array, littleEndian = true): PgPacket {
-  const r = new Reader(bytes, littleEndian);
-  const version = r.i16("totempg_mcast.header.version");
-  const type = r.i16("totempg_mcast.header.type");
-  const fragmented = r.u8("totempg_mcast.fragmented");
-  const continuation = r.u8("totempg_mcast.continuation");
-  const rawCount = r.u16("totempg_mcast.msg_count");
-  if (rawCount === 0) throw new DecodeError("BAD_VALUE", "totempg_mcast.msg_count", "a totempg packet with no messages");
-  const limit = Math.min(PG_LIMITS.msgCountMax, r.remaining >>> 1);
-  const count = r.count("totempg_mcast.msg_count", limit, 2, rawCount);
-
-  const lens = new Array<number>(count);
-  let total = 0;
-  for (let i = 0; i < count; i++) {
-    const len = r.u16("totempg_mcast.msg_len");
-    lens[i] = len;
-    total += len;
+  const le = littleEndian;
+  const len = bytes.byteLength;
+  if (len < PG_HEADER_SIZE) throw new DecodeError("TRUNCATED", "totempg_mcast", `${len} bytes, header needs ${PG_HEADER_SIZE}`);
+  const count = readU16(bytes, 6, le);
+  if (count === 0) throw new DecodeError("BAD_VALUE", "totempg_mcast.msg_count", "a totempg packet with no messages");
+  const limit = Math.min(PG_LIMITS.msgCountMax, (len - PG_HEADER_SIZE) >>> 1);
+  if (count > limit) {
+    throw new DecodeError("COUNT_LIMIT", "totempg_mcast.msg_count", `msg_count = ${count}, the frame holds at most ${limit}`);
   }
-  if (total !== r.remaining) {
-    throw new DecodeError("BAD_LENGTHS", "totempg_mcast.msg_len", `pieces add up to ${total} bytes, the packet has ${r.remaining}`);
+  // The length table is inside the frame (count ≤ limit); the pieces must fill the rest exactly.
+  const dataAt = PG_HEADER_SIZE + 2 * count;
+  let total = 0;
+  for (let i = 0; i < count; i++) total += readU16(bytes, PG_HEADER_SIZE + 2 * i, le);
+  if (total !== len - dataAt) {
+    throw new DecodeError("BAD_LENGTHS", "totempg_mcast.msg_len", `pieces add up to ${total} bytes, the packet has ${len - dataAt}`);
   }
   const pieces = new Array<Uint8Array>(count);
-  for (let i = 0; i < count; i++) pieces[i] = r.bytesView(lens[i]!, "totempg_mcast.data");
-  r.end("totempg_mcast");
-  return { version, type, fragmented, continuation, pieces };
+  for (let i = 0, at = dataAt; i < count; i++) {
+    const pieceLen = readU16(bytes, PG_HEADER_SIZE + 2 * i, le);
+    pieces[i] = view(bytes, at, at + pieceLen);
+    at += pieceLen;
+  }
+  return {
+    version: readI16(bytes, 0, le),
+    type: readI16(bytes, 2, le),
+    fragmented: bytes[4]!,
+    continuation: bytes[5]!,
+    pieces,
+  };
 }
 
 /**
@@ -109,25 +116,54 @@ export function pgPacketSize(pieces: readonly Uint8Array[]): number {
 }
 
 /**
- * Write a totempg packet (little-endian, version and type 0) at the writer's position.
- * Preconditions (asserted): 1..65535 pieces of at most 65535 bytes each, u8 fragment ids.
+ * Write a totempg packet (little-endian, version and type 0) into `frame` at `offset`;
+ * returns the offset after it. Preconditions (asserted): 1..65535 pieces of at most 65535
+ * bytes each, u8 fragment ids, room in `frame`.
  */
-export function writePgPacket(w: Writer, fragmented: number, continuation: number, pieces: readonly Uint8Array[]): void {
-  assert(pieces.length >= 1 && pieces.length <= PG_LIMITS.msgCountMax, `totempg: ${pieces.length} pieces`);
+export function writePgPacket(
+  frame: Uint8Array,
+  offset: number,
+  fragmented: number,
+  continuation: number,
+  pieces: readonly Uint8Array[],
+): number {
+  assert(frame.byteLength - offset >= pgPacketSize(pieces), "totempg: frame too small");
+  return writePgPacketInto(frame, offset, fragmented, continuation, pieces);
+}
+
+/** `writePgPacket` into a frame already sized by `pgPacketSize`. */
+function writePgPacketInto(
+  frame: Uint8Array,
+  offset: number,
+  fragmented: number,
+  continuation: number,
+  pieces: readonly Uint8Array[],
+): number {
+  const count = pieces.length;
+  // Static messages: a template literal would be built on every call of this hot path.
+  assert(count >= 1 && count <= PG_LIMITS.msgCountMax, "totempg: 1..65535 pieces");
   assert((fragmented & 0xff) === fragmented && (continuation & 0xff) === continuation, "totempg: fragment ids are u8");
-  w.i16(0).i16(0).u8(fragmented).u8(continuation).u16(pieces.length);
-  for (const p of pieces) {
-    assert(p.byteLength <= PG_LIMITS.pieceBytesMax, `totempg: a piece of ${p.byteLength} bytes`);
-    w.u16(p.byteLength);
+  writeU16LE(frame, offset, 0); // header.version
+  writeU16LE(frame, offset + 2, 0); // header.type
+  frame[offset + 4] = fragmented;
+  frame[offset + 5] = continuation;
+  writeU16LE(frame, offset + 6, count);
+  let at = offset + PG_HEADER_SIZE + 2 * count;
+  for (let i = 0; i < count; i++) {
+    const p = pieces[i]!;
+    assert(p.byteLength <= PG_LIMITS.pieceBytesMax, "totempg: a piece longer than 65535 bytes");
+    writeU16LE(frame, offset + PG_HEADER_SIZE + 2 * i, p.byteLength);
+    frame.set(p, at);
+    at += p.byteLength;
   }
-  for (const p of pieces) w.raw(p);
+  return at;
 }
 
 /** Encode a totempg packet (totem-spec §5.1): one allocation, little-endian. */
 export function encodePgPacket(fragmented: number, continuation: number, pieces: readonly Uint8Array[]): Uint8Array {
-  const w = new Writer(pgPacketSize(pieces));
-  writePgPacket(w, fragmented, continuation, pieces);
-  return w.finish();
+  const frame = allocFrame(pgPacketSize(pieces));
+  writePgPacketInto(frame, 0, fragmented, continuation, pieces);
+  return frame;
 }
 
 /**
@@ -143,8 +179,8 @@ export function encodePgMcast(
 ): Uint8Array {
   assert(fields.bigEndian !== true, "encodePgMcast: frames we originate are little-endian");
   const payloadLength = pgPacketSize(pieces);
-  const w = new Writer(SIZES.mcastHeader + payloadLength);
-  writeMcastHeader(w, fields, payloadLength);
-  writePgPacket(w, fragmented, continuation, pieces);
-  return w.finish();
+  const frame = allocFrame(SIZES.mcastHeader + payloadLength);
+  writeMcastHeader(frame, fields, payloadLength);
+  writePgPacketInto(frame, SIZES.mcastHeader, fragmented, continuation, pieces);
+  return frame;
 }

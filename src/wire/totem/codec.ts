@@ -4,8 +4,10 @@
  * Decoding follows style.md "Bytes are hostile": header checks (§3.9), then the frame length
  * against the type's fixed size and limits, then every count against its named limit
  * (`LIMITS`) *before* it is multiplied, then the exact length (trailing bytes are rejected),
- * and only then the fields are read through the bounds-checked `Reader`. Decoders throw
- * nothing but `DecodeError`; `tryDecodeTotem` returns it instead.
+ * and only then the fields are read: through the bounds-checked `Reader` for the membership
+ * messages, directly (bytes.ts, no DataView) for the hot ORF token and MCAST, whose every
+ * read lies inside the length already checked. Decoders throw nothing but `DecodeError`;
+ * `tryDecodeTotem` returns it instead.
  *
  * Byte order: a sender writes its native order and the magic tells which (§1.1). We decode
  * either and always emit little-endian, with one exception: an MCAST decoded from a
@@ -20,6 +22,7 @@ import { assert } from "../../core/assert.js";
 import { DecodeError } from "../errors.js";
 import { Reader } from "../reader.js";
 import { Writer } from "../writer.js";
+import { allocFrame, readI32, readU32, readU64, view, writeU32LE, writeU64LE } from "./bytes.js";
 import { checkHeader, HEADER } from "./header.js";
 import {
   Encapsulation,
@@ -155,44 +158,35 @@ function readRingId(r: Reader, field: string): RingId {
  * whole frame ≤ 1500 bytes (corosync 3.1.10's `check_orf_token_sanity`, stricter than 3.1.7).
  */
 function decodeOrfToken(bytes: Uint8Array, littleEndian: boolean): OrfToken {
+  const le = littleEndian;
   atLeast(bytes, SIZES.orfTokenFixed, "orf_token");
   atMost(bytes, LIMITS.orfTokenBytesMax, "orf_token");
-  const r = bodyReader(bytes, littleEndian);
-  const rawN = r.view.getInt32(OFFSETS.orfRtrListEntries, littleEndian);
-  const n = boundedCount(rawN, LIMITS.rtrEntriesMax, "orf_token.rtr_list_entries");
+  const n = boundedCount(readI32(bytes, OFFSETS.orfRtrListEntries, le), LIMITS.rtrEntriesMax, "orf_token.rtr_list_entries");
   exactLength(bytes, SIZES.orfTokenFixed + SIZES.rtrItem * n, "orf_token");
-
-  const nodeId = r.u32("orf_token.header.nodeid");
-  const targetNodeId = r.u32("orf_token.header.target_nodeid");
-  const seq = r.u32("orf_token.seq");
-  const tokenSeq = r.u32("orf_token.token_seq");
-  const aru = r.u32("orf_token.aru");
-  const aruAddr = r.u32("orf_token.aru_addr");
-  const ringId = readRingId(r, "orf_token.ring_id");
-  const backlog = r.u32("orf_token.backlog");
-  const fcc = r.u32("orf_token.fcc");
-  const retransFlg = r.i32("orf_token.retrans_flg");
-  r.skip(4, "orf_token.rtr_list_entries");
+  // Every read below is inside the length just checked (hot path: direct reads, bytes.ts).
   const rtrList: RtrItem[] = new Array<RtrItem>(n);
-  for (let i = 0; i < n; i++) {
-    const itemRingId = readRingId(r, "orf_token.rtr_list.ring_id");
-    rtrList[i] = { ringId: itemRingId, seq: r.u32("orf_token.rtr_list.seq") };
+  for (let i = 0, o = SIZES.orfTokenFixed; i < n; i++, o += SIZES.rtrItem) {
+    rtrList[i] = { ringId: ringIdAt(bytes, o, le), seq: readU32(bytes, o + 12, le) };
   }
-  r.end("orf_token");
   return {
     type: MessageType.ORF_TOKEN,
-    nodeId,
-    targetNodeId,
-    seq,
-    tokenSeq,
-    aru,
-    aruAddr,
-    ringId,
-    backlog,
-    fcc,
-    retransFlg,
+    nodeId: readU32(bytes, HEADER.nodeId, le),
+    targetNodeId: readU32(bytes, HEADER.targetNodeId, le),
+    seq: readU32(bytes, 13, le),
+    tokenSeq: readU32(bytes, 17, le),
+    aru: readU32(bytes, 21, le),
+    aruAddr: readU32(bytes, 25, le),
+    ringId: ringIdAt(bytes, 29, le),
+    backlog: readU32(bytes, 41, le),
+    fcc: readU32(bytes, 45, le),
+    retransFlg: readI32(bytes, 49, le),
     rtrList,
   };
+}
+
+/** A ring id at `o`, unchecked (the caller checked the frame's length). */
+function ringIdAt(bytes: Uint8Array, o: number, le: boolean): RingId {
+  return { rep: readU32(bytes, o, le), seq: readU64(bytes, o + 4, le) };
 }
 
 /**
@@ -207,21 +201,21 @@ function decodeMcast(bytes: Uint8Array, littleEndian: boolean): Mcast {
   if (encapsulated !== Encapsulation.ENCAPSULATED && encapsulated !== Encapsulation.NOT_ENCAPSULATED) {
     throw new DecodeError("BAD_VALUE", "mcast.header.encapsulated", `encapsulated = ${encapsulated}, not 1 or 2`);
   }
-  const payload = bytes.subarray(SIZES.mcastHeader);
+  const payload = view(bytes, SIZES.mcastHeader);
   if (encapsulated === Encapsulation.ENCAPSULATED) checkInnerMcast(payload);
-
-  const r = bodyReader(bytes, littleEndian);
+  // The 45-byte header is inside the length just checked (hot path: direct reads, bytes.ts).
+  const le = littleEndian;
   const msg: Mcast = {
     type: MessageType.MCAST,
-    nodeId: r.u32("mcast.header.nodeid"),
-    targetNodeId: r.u32("mcast.header.target_nodeid"),
+    nodeId: readU32(bytes, HEADER.nodeId, le),
+    targetNodeId: readU32(bytes, HEADER.targetNodeId, le),
     encapsulated,
-    systemFrom: r.u32("mcast.system_from"),
-    seq: r.u32("mcast.seq"),
-    thisSeqno: r.i32("mcast.this_seqno"),
-    ringId: readRingId(r, "mcast.ring_id"),
-    nodeIdField: r.u32("mcast.node_id"),
-    guarantee: r.i32("mcast.guarantee"),
+    systemFrom: readU32(bytes, 13, le),
+    seq: readU32(bytes, 17, le),
+    thisSeqno: readI32(bytes, 21, le),
+    ringId: ringIdAt(bytes, 25, le),
+    nodeIdField: readU32(bytes, 37, le),
+    guarantee: readI32(bytes, 41, le),
     payload,
   };
   if (!littleEndian) msg.bigEndian = true;
@@ -394,57 +388,79 @@ function writeHeader(w: Writer, type: MessageType, encapsulated: number, nodeId:
   w.u16(TOTEM_MAGIC).u8(TOTEM_VERSION).u8(type).u8(encapsulated).u32(nodeId).u32(targetNodeId);
 }
 
+/** The common header at offset 0 of a hot-path frame (little-endian magic bytes `70 C0`). */
+function writeHeaderAt(b: Uint8Array, type: MessageType, encapsulated: number, nodeId: number, targetNodeId: number): void {
+  b[0] = TOTEM_MAGIC & 0xff;
+  b[1] = TOTEM_MAGIC >>> 8;
+  b[2] = TOTEM_VERSION;
+  b[3] = type;
+  b[4] = encapsulated;
+  writeU32LE(b, HEADER.nodeId, nodeId);
+  writeU32LE(b, HEADER.targetNodeId, targetNodeId);
+}
+
 function writeRingId(w: Writer, ringId: RingId): void {
   w.u32(ringId.rep).u64(ringId.seq);
 }
 
-/** ORF token (totem-spec §3.3). */
+function writeRingIdAt(b: Uint8Array, o: number, ringId: RingId): void {
+  writeU32LE(b, o, ringId.rep);
+  writeU64LE(b, o + 4, ringId.seq);
+}
+
+/** ORF token (totem-spec §3.3). Hot path: written directly into a slab frame (bytes.ts). */
 export function encodeOrfToken(msg: Omit<OrfToken, "type">): Uint8Array {
   const n = msg.rtrList.length;
-  assert(n <= LIMITS.rtrEntriesMax, `orf_token: ${n} rtr entries exceed ${LIMITS.rtrEntriesMax}`);
-  const w = new Writer(SIZES.orfTokenFixed + SIZES.rtrItem * n);
-  writeHeader(w, MessageType.ORF_TOKEN, 0, msg.nodeId, msg.targetNodeId);
-  w.u32(msg.seq).u32(msg.tokenSeq).u32(msg.aru).u32(msg.aruAddr);
-  writeRingId(w, msg.ringId);
-  w.u32(msg.backlog).u32(msg.fcc).i32(msg.retransFlg).i32(n);
-  for (const item of msg.rtrList) {
-    writeRingId(w, item.ringId);
-    w.u32(item.seq);
+  assert(n <= LIMITS.rtrEntriesMax, "orf_token: more than RETRANSMIT_ENTRIES_MAX rtr entries");
+  const b = allocFrame(SIZES.orfTokenFixed + SIZES.rtrItem * n);
+  writeHeaderAt(b, MessageType.ORF_TOKEN, 0, msg.nodeId, msg.targetNodeId);
+  writeU32LE(b, 13, msg.seq);
+  writeU32LE(b, 17, msg.tokenSeq);
+  writeU32LE(b, 21, msg.aru);
+  writeU32LE(b, 25, msg.aruAddr);
+  writeRingIdAt(b, 29, msg.ringId);
+  writeU32LE(b, 41, msg.backlog);
+  writeU32LE(b, 45, msg.fcc);
+  writeU32LE(b, 49, msg.retransFlg);
+  writeU32LE(b, 53, n);
+  for (let i = 0, o = SIZES.orfTokenFixed; i < n; i++, o += SIZES.rtrItem) {
+    const item = msg.rtrList[i]!;
+    writeRingIdAt(b, o, item.ringId);
+    writeU32LE(b, o + 12, item.seq);
   }
-  return w.finish();
+  return b;
 }
 
 /**
  * MCAST (totem-spec §3.4): the 45-byte header for `fields` followed by a copy of `payload`,
- * in one allocation. The hot send path.
+ * in one (slab) allocation. The hot send path.
  */
 export function encodeMcast(fields: McastFields, payload: Uint8Array): Uint8Array {
-  const w = new Writer(SIZES.mcastHeader + payload.byteLength);
-  writeMcastHeader(w, fields, payload.byteLength);
-  w.raw(payload);
-  const out = w.finish();
-  if (fields.bigEndian === true) swapMcastHeader(out);
-  return out;
+  const b = allocFrame(SIZES.mcastHeader + payload.byteLength);
+  writeMcastHeader(b, fields, payload.byteLength);
+  b.set(payload, SIZES.mcastHeader);
+  if (fields.bigEndian === true) swapMcastHeader(b);
+  return b;
 }
 
 /**
- * Write the 45-byte MCAST header at the writer's position (little-endian), for encoders that
- * build the payload in place (see `encodePgMcast`). `payloadLength` is checked against
- * `FRAME_SIZE_MAX` since corosync aborts on a longer mcast.
+ * Write the 45-byte MCAST header (little-endian) at the start of `frame`, for encoders that
+ * build the payload in place behind it (see `encodePgMcast`). `payloadLength` is checked
+ * against `FRAME_SIZE_MAX` since corosync aborts on a longer mcast.
  */
-export function writeMcastHeader(w: Writer, fields: McastFields, payloadLength: number): void {
-  assert(
-    SIZES.mcastHeader + payloadLength <= LIMITS.mcastBytesMax,
-    `mcast: ${SIZES.mcastHeader + payloadLength} bytes exceed ${LIMITS.mcastBytesMax}`,
-  );
-  assert(
-    fields.encapsulated === Encapsulation.ENCAPSULATED || fields.encapsulated === Encapsulation.NOT_ENCAPSULATED,
-    `mcast: encapsulated = ${fields.encapsulated}`,
-  );
-  writeHeader(w, MessageType.MCAST, fields.encapsulated, fields.nodeId, fields.targetNodeId);
-  w.u32(fields.systemFrom).u32(fields.seq).i32(fields.thisSeqno);
-  writeRingId(w, fields.ringId);
-  w.u32(fields.nodeIdField).i32(fields.guarantee);
+export function writeMcastHeader(frame: Uint8Array, fields: McastFields, payloadLength: number): void {
+  // Static messages: a template literal would be built on every call of this hot path.
+  assert(SIZES.mcastHeader + payloadLength <= LIMITS.mcastBytesMax, "mcast: longer than FRAME_SIZE_MAX");
+  const encapsulated = fields.encapsulated;
+  assert(encapsulated === 1 || encapsulated === 2, "mcast: encapsulated must be 1 or 2");
+  assert(frame.byteLength >= SIZES.mcastHeader + payloadLength, "mcast: frame too small");
+  writeHeaderAt(frame, MessageType.MCAST, fields.encapsulated, fields.nodeId, fields.targetNodeId);
+  writeU32LE(frame, 13, fields.systemFrom);
+  writeU32LE(frame, 17, fields.seq);
+  writeU32LE(frame, 21, fields.thisSeqno);
+  writeRingIdAt(frame, 25, fields.ringId);
+  writeU32LE(frame, 37, fields.nodeIdField);
+  writeU32LE(frame, 41, fields.guarantee);
 }
 
 /** Offsets of the multi-byte fields of the MCAST header, with their widths. */

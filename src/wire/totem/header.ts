@@ -6,6 +6,7 @@
  * Pure: no node modules, no clocks (style.md "Architecture").
  */
 import { DecodeError } from "../errors.js";
+import { readU32 } from "./bytes.js";
 import { MessageType, SIZES, TOTEM_VERSION } from "./types.js";
 
 /** Highest valid `enum message_type` value (TOKEN_HOLD_CANCEL). */
@@ -89,13 +90,12 @@ export function checkHeader(bytes: Uint8Array): boolean {
  * @throws DecodeError as `checkHeader`.
  */
 export function peekHeader(bytes: Uint8Array): PeekedHeader {
-  const littleEndian = checkHeader(bytes);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, SIZES.header);
+  const littleEndian = checkHeader(bytes); // so the 13 header bytes are there
   return {
     type: bytes[HEADER.type] as MessageType,
     encapsulated: bytes[HEADER.encapsulated]!,
-    nodeId: view.getUint32(HEADER.nodeId, littleEndian),
-    targetNodeId: view.getUint32(HEADER.targetNodeId, littleEndian),
+    nodeId: readU32(bytes, HEADER.nodeId, littleEndian),
+    targetNodeId: readU32(bytes, HEADER.targetNodeId, littleEndian),
     littleEndian,
   };
 }
