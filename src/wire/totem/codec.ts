@@ -73,7 +73,7 @@ export function decodeTotem(bytes: Uint8Array): TotemMessage {
       return decodeMembJoin(bytes, littleEndian);
     case MessageType.MEMB_COMMIT_TOKEN:
       return decodeCommitToken(bytes, littleEndian);
-    default:
+    default: // TOKEN_HOLD_CANCEL: checkHeader rejected every type above it
       return decodeHoldCancel(bytes, littleEndian);
   }
 }
@@ -151,7 +151,6 @@ function readRingId(r: Reader, field: string): RingId {
   const rep = r.u32(field);
   return { rep, seq: r.u64(field) };
 }
-
 
 /**
  * ORF token (totem-spec §3.3): 57 + 16·n bytes, n = `rtr_list_entries` (int) in 0..30, the
@@ -254,7 +253,8 @@ function decodeMergeDetect(bytes: Uint8Array, littleEndian: boolean): MergeDetec
 /**
  * MEMB_JOIN / LEAVE (totem-spec §3.5): 33 + 4·(p+f) bytes. Both counts (u32) are bounded by
  * `PROCESSOR_COUNT_MAX` *before* they are added, so a pair that wraps corosync's 32-bit
- * `(p + f) * 4` cannot slip through (the CVE that 3.1.10 fixed).
+ * `(p + f) * 4` cannot slip through (3.1.7 and 3.1.10 check only the wrapped sum; the
+ * per-count limit came later, on corosync's main).
  */
 function decodeMembJoin(bytes: Uint8Array, littleEndian: boolean): MembJoin {
   atLeast(bytes, SIZES.membJoinFixed, "memb_join");
@@ -285,7 +285,8 @@ function readNodeIds(r: Reader, n: number, field: string): number[] {
 /**
  * MEMB_COMMIT_TOKEN (totem-spec §3.7): 41 + 28·n bytes, n = `addr_entries` (int) in 0..384,
  * `memb_index` (int) in 0..n (n once every member has filled its entry). A token shorter than
- * its member count implies is TRUNCATED (3.1.10's checker returned "OK" for it).
+ * its member count implies is TRUNCATED (corosync up to 3.1.10 even returned "OK" from its
+ * checker for one shorter than the fixed part).
  * Member entries are read in the sender's order even when unfilled (corosync converts only
  * entries with `ring_id.rep != 0`; an unfilled entry is all zeros, so that is the same).
  */
@@ -346,7 +347,8 @@ function decodeHoldCancel(bytes: Uint8Array, littleEndian: boolean): HoldCancel 
  * Encode any Totem message: little-endian (except a big-endian-sourced MCAST, see
  * `Mcast.bigEndian`), exact size, one allocation. Limits are preconditions: a message that
  * would break one (e.g. 31 rtr entries, which a 3.1.7 peer would read past its buffer) is a
- * bug in the caller and fails an assertion.
+ * bug in the caller and fails an assertion. The result may be a view into a shared slab
+ * (bytes.ts `allocFrame`): use it with its `byteOffset`, never as a whole `.buffer`.
  */
 export function encodeTotem(msg: TotemMessage): Uint8Array {
   switch (msg.type) {
@@ -454,7 +456,7 @@ export function writeMcastHeader(frame: Uint8Array, fields: McastFields, payload
   const encapsulated = fields.encapsulated;
   assert(encapsulated === 1 || encapsulated === 2, "mcast: encapsulated must be 1 or 2");
   assert(frame.byteLength >= SIZES.mcastHeader + payloadLength, "mcast: frame too small");
-  writeHeaderAt(frame, MessageType.MCAST, fields.encapsulated, fields.nodeId, fields.targetNodeId);
+  writeHeaderAt(frame, MessageType.MCAST, encapsulated, fields.nodeId, fields.targetNodeId);
   writeU32LE(frame, 13, fields.systemFrom);
   writeU32LE(frame, 17, fields.seq);
   writeU32LE(frame, 21, fields.thisSeqno);
