@@ -29,7 +29,8 @@
  * Order, as objctl's `print_config_tree`: an object's keys first, then its child objects,
  * depth first. Keys and objects come in the store's (byte-wise) order, except that the
  * instances of a numeric section are in numeric order (`interface.2` before `interface.10`)
- * and a synthesized name key comes first. An object with neither keys nor children prints
+ * and the name key of a named section's instance comes first (`subsys=QUORUM`, then the
+ * rest), as 1.x configurations wrote it. An object with neither keys nor children prints
  * as its bare path (cannot arise from a store, kept for fidelity).
  *
  * Reverse mapping (`objdbKeyToCmapKey`): an objdb key path plus one instance per repeated
@@ -199,12 +200,20 @@ function childOf(parent: MutableObject, name: string, instance: string | undefin
 function finish(node: MutableObject, sections: readonly RepeatedSection[], counter: { next: number }): void {
   node.handle = counter.next++;
   const section = node.instance === undefined ? undefined : findSection(sections, node.path);
-  if (section?.nameKey !== undefined && !node.keys.some((k) => k.name === section.nameKey)) {
-    const value: CmapValue = { type: CmapType.STRING, value: node.instance as string };
-    node.keys.unshift({ name: section.nameKey, value, cmapKey: node.cmapPrefix + section.nameKey, synthesized: true });
-  }
+  if (section?.nameKey !== undefined) nameKeyFirst(node, section.nameKey);
   node.children = groupInstances(node.children, sections);
   for (const c of node.children) finish(c, sections, counter);
+}
+
+/** Puts the instance's name key first, adding it when the store lacks it. */
+function nameKeyFirst(node: MutableObject, nameKey: string): void {
+  const at = node.keys.findIndex((k) => k.name === nameKey);
+  if (at >= 0) {
+    node.keys.unshift(...node.keys.splice(at, 1));
+    return;
+  }
+  const value: CmapValue = { type: CmapType.STRING, value: node.instance as string };
+  node.keys.unshift({ name: nameKey, value, cmapKey: node.cmapPrefix + nameKey, synthesized: true });
 }
 
 /** Keeps first-appearance order of names; instances of a numeric section in numeric order. */
