@@ -124,6 +124,8 @@ interface Route {
 }
 
 const NONE = -1;
+/** Subsystems are a handful of names; the cache is bounded anyway. */
+const MAX_CACHED_ROUTES = 256;
 
 export class Logger {
   private options: LoggingOptions;
@@ -304,6 +306,7 @@ export class Logger {
   private routeFor(subsys: string): Route {
     let r = this.routes.get(subsys);
     if (r === undefined) {
+      if (this.routes.size >= MAX_CACHED_ROUTES) this.routes.clear();
       r = makeRoute(resolveSubsys(this.options, subsys), this.files);
       this.routes.set(subsys, r);
     }
