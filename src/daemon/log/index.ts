@@ -4,4 +4,5 @@ export * from "./options.js";
 export * from "./ring.js";
 export * from "./ratelimit.js";
 export * from "./syslog.js";
+export * from "./logfile.js";
 export * from "./logger.js";

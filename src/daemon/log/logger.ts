@@ -14,15 +14,12 @@
  * - the blackbox, when on, keeps every record whatever its priority.
  *
  * Writes never block the event loop for long and never throw: stderr is written as given
- * (Node makes it synchronous for files and terminals, asynchronous for pipes), files
- * through append streams that drop and count past `maxPendingBytes`; a file whose write
- * fails (disk full, I/O error) is dropped, counted, and opened again on a later write
- * after `fileRetryMs`. `reopen()` closes and opens every log file again (after logrotate
- * renamed it: `corosync-cfgtool -L`).
+ * (Node makes it synchronous for files and terminals, asynchronous for pipes), log files
+ * through `FileTarget` (logfile.ts: drop and count when backed up or failing, retry later).
+ * `reopen()` closes and opens every log file again (after logrotate renamed it:
+ * `corosync-cfgtool -L`).
  */
-import { openSync, createWriteStream, type WriteStream } from "node:fs";
 import { hostname as osHostname } from "node:os";
-import { getSystemErrorMap } from "node:util";
 import {
   corosyncLogFormats,
   LogPriority,
@@ -33,10 +30,11 @@ import {
   type LogFormats,
   type LogRecord,
 } from "./format.js";
-import { DEFAULT_LOGGING_OPTIONS, LoggingConfigError, resolveSubsys, type LoggingOptions, type TargetOptions } from "./options.js";
+import { DEFAULT_LOGGING_OPTIONS, resolveSubsys, type LoggingOptions, type TargetOptions } from "./options.js";
 import { BoundedRing } from "./ring.js";
 import { RateLimiter } from "./ratelimit.js";
 import { LoggerCommandSyslogSink, type SyslogSink, type SyslogSinkStats } from "./syslog.js";
+import { FileTarget, type FileTargetStats, type ReopenResult } from "./logfile.js";
 
 /** Where in the code a record was made (`fileline`, `function_name`). */
 export interface LogWhere {
@@ -75,27 +73,12 @@ export interface LoggerInit {
 
 export const DEFAULT_RING_SIZE = 4096;
 
-export interface FileTargetStats {
-  path: string;
-  written: number;
-  dropped: number;
-  errors: number;
-  lastError: string | undefined;
-}
-
 export interface LoggerStats {
   records: number;
   stderr: { written: number; errors: number };
   files: FileTargetStats[];
   syslog: SyslogSinkStats | undefined;
   blackbox: { size: number; capacity: number; overwritten: number };
-}
-
-/** Result of reopening one log file. */
-export interface ReopenResult {
-  path: string;
-  ok: boolean;
-  error?: string;
 }
 
 /** A logger bound to one subsystem: `logger.child("TOTEM").notice("…")`. */
@@ -353,112 +336,4 @@ function wantedLogfiles(options: LoggingOptions): Set<string> {
   add(options);
   for (const name of Object.keys(options.subsys)) add(resolveSubsys(options, name));
   return paths;
-}
-
-/** One append-only log file (see the file comment for its failure rules). */
-class FileTarget {
-  private stream: WriteStream | undefined;
-  private failedAtMs = Number.NEGATIVE_INFINITY;
-  private written = 0;
-  private dropped = 0;
-  private errors = 0;
-  private lastError: string | undefined;
-
-  private constructor(
-    readonly path: string,
-    fd: number,
-    private readonly maxPendingBytes: number,
-    private readonly retryMs: number,
-    private readonly clock: () => number,
-  ) {
-    this.stream = this.attach(fd);
-  }
-
-  /** Opens `path` for appending now, so that a bad path fails at configuration time. */
-  static open(path: string, maxPendingBytes: number, retryMs: number, clock: () => number): FileTarget {
-    return new FileTarget(path, openForAppend(path), maxPendingBytes, retryMs, clock);
-  }
-
-  write(line: string): void {
-    const stream = this.stream ?? this.retry();
-    if (stream === undefined || stream.writableLength > this.maxPendingBytes) {
-      this.dropped++;
-      return;
-    }
-    stream.write(line + "\n");
-    this.written++;
-  }
-
-  reopen(): ReopenResult {
-    let fd: number;
-    try {
-      fd = openForAppend(this.path);
-    } catch (e) {
-      this.noteError(e);
-      return { path: this.path, ok: false, error: (e as Error).message };
-    }
-    this.stream?.end();
-    this.stream = this.attach(fd);
-    return { path: this.path, ok: true };
-  }
-
-  flush(): Promise<void> {
-    const stream = this.stream;
-    if (stream === undefined || stream.destroyed) return Promise.resolve();
-    return new Promise((resolve) => stream.write("", () => resolve()));
-  }
-
-  close(): Promise<void> {
-    const stream = this.stream;
-    this.stream = undefined;
-    if (stream === undefined || stream.destroyed) return Promise.resolve();
-    return new Promise((resolve) => {
-      stream.once("close", () => resolve());
-      stream.end();
-    });
-  }
-
-  stats(): FileTargetStats {
-    return { path: this.path, written: this.written, dropped: this.dropped, errors: this.errors, lastError: this.lastError };
-  }
-
-  private attach(fd: number): WriteStream {
-    const stream = createWriteStream(this.path, { fd, flags: "a" });
-    stream.on("error", (e) => {
-      this.noteError(e);
-      if (this.stream === stream) {
-        this.stream = undefined;
-        this.failedAtMs = this.clock();
-      }
-    });
-    return stream;
-  }
-
-  private retry(): WriteStream | undefined {
-    if (this.clock() - this.failedAtMs < this.retryMs) return undefined;
-    try {
-      this.stream = this.attach(openForAppend(this.path));
-    } catch (e) {
-      this.noteError(e);
-      this.failedAtMs = this.clock();
-    }
-    return this.stream;
-  }
-
-  private noteError(e: unknown): void {
-    this.errors++;
-    this.lastError = (e as Error).message;
-  }
-}
-
-/** Opens `path` for appending; fails with corosync's wording and the positive errno. */
-function openForAppend(path: string): number {
-  try {
-    return openSync(path, "a", 0o600);
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    const errno = err.errno ?? 0;
-    const reason = getSystemErrorMap().get(errno)?.[1] ?? err.message;
-    throw new LoggingConfigError(`Can't open logfile '${path}' for reason: ${reason} (${Math.abs(errno)})`, { cause: e });
-  }
 }
