@@ -10,7 +10,8 @@
  *   own authenticated-encryption envelope (a notice says real corosync 3 cannot join);
  * - `window_size: 0` and `max_messages: 0` are rejected (corosync reads 0 as "default"),
  *   as is a window smaller than `max_messages`;
- * - timers longer than Node.js can arm (2^31 − 1 ms) are rejected.
+ * - timers longer than Node.js can arm (2^31 − 1 ms) are rejected;
+ * - a netmtu below 576 bytes, or above one UDP datagram on udp/udpu, is rejected.
  *
  * Pure: no node:* imports.
  */
@@ -117,6 +118,23 @@ export function checkTimers(flat: FlatConfig, out: DiagnosticList, transport: Tr
     );
   }
   checkConstants(flat, out, t);
+  checkNetMtu(flat, out, t, transport);
+}
+
+/** Smallest netmtu accepted: the IPv4 minimum reassembly size (corosync has no check). */
+export const NETMTU_MIN = 576;
+/** Largest UDP payload over IPv4: the most a udp/udpu frame can be. */
+export const UDP_PAYLOAD_MAX = 65507;
+
+/** netmtu must leave room for a Totem frame and fit one UDP datagram (udp/udpu). */
+function checkNetMtu(flat: FlatConfig, out: DiagnosticList, t: TotemConfig, transport: Transport): void {
+  if (!flat.entries.has("totem.netmtu") || flatNumber(flat, "totem.netmtu") === 0) return;
+  const at = posOf(flat, "totem.netmtu");
+  if (t.netMtu < NETMTU_MIN) {
+    out.error(at, `netmtu (${t.netMtu}) is too small: a Totem frame needs at least ${NETMTU_MIN} bytes`, "totem.netmtu");
+  } else if (transport !== "knet" && t.netMtu > UDP_PAYLOAD_MAX) {
+    out.error(at, `netmtu (${t.netMtu}) is larger than one UDP datagram can carry (${UDP_PAYLOAD_MAX})`, "totem.netmtu");
+  }
 }
 
 function checkConstants(flat: FlatConfig, out: DiagnosticList, t: TotemConfig): void {

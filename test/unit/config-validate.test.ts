@@ -188,6 +188,8 @@ test("timers: corosync's minimums, on effective values, naming the key", () => {
     ["\twindow_size: 0\n", "totem.window_size", "window_size must be at least 1"],
     ["\tmax_messages: 0\n", "totem.max_messages", "max_messages must be at least 1"],
     ["\twindow_size: 10\n", "totem.window_size", "window_size (10) may not be less than max_messages (17)"],
+    ["\tnetmtu: 100\n", "totem.netmtu", "netmtu (100) is too small"],
+    ["\tnetmtu: 70000\n", "totem.netmtu", "netmtu (70000) is larger than one UDP datagram can carry (65507)"],
     ["\ttoken: 3000000000\n", "totem.token", "The token timeout parameter (3000000000 ms) is longer than the longest timer Node.js can arm"],
   ];
   for (const [totem, key, message] of cases) {
@@ -195,7 +197,7 @@ test("timers: corosync's minimums, on effective values, naming the key", () => {
     assert.ok(es.some((e) => e.message.startsWith(message)), `${totem.trim()}: ${es.map((e) => e.message).join(" | ") || "no error for " + key}`);
     assert.equal(es[0]!.line, 5, `${totem.trim()} is on line 5`);
   }
-  noErrors(udpu2({ totem: "\ttoken: 0\n\tjoin: 0\n\tconsensus: 0\n" }));
+  noErrors(udpu2({ totem: "\ttoken: 0\n\tjoin: 0\n\tconsensus: 0\n\tnetmtu: 9000\n" }));
   noErrors(udpu2({ totem: "\ttoken: 30\n\ttoken_retransmit: 30\n\thold: 14\n\tconsensus: 50\n" }));
   // token 30 alone derives consensus 36 < join 50: corosync refuses that too.
   oneError(udpu2({ totem: "\ttoken: 30\n\ttoken_retransmit: 30\n" }), "The consensus timeout parameter (36 ms) may not be less than join timeout (50 ms).");
