@@ -52,7 +52,7 @@ function packageVersion(): string {
 function versionText(): string {
   return (
     `Corosync Cluster Engine, version '${packageVersion()}'\n` +
-    `Built-in features: udp udpu secauth(aes256-gcm chacha20-poly1305) corosync1-config node-${process.versions.node}\n`
+    `Built-in features: udp udpu secauth corosync-1.x-config (Node.js ${process.versions.node})\n`
   );
 }
 
