@@ -1,0 +1,534 @@
+/**
+ * totempg: packing of several application messages per Totem frame, fragmentation of large
+ * ones, reassembly, and the groups layer (totem-spec §5; corosync `totempg.c`).
+ *
+ * The sender side reproduces corosync's `mcast_msg` packing decisions (which iovec fits,
+ * when a packet is emitted, fragment ids) so that our frames have the same shape as a C
+ * node's; the receiver side follows `totempg_deliver_fn`.
+ *
+ * Where corosync breaks extended virtual synchrony we deliberately differ:
+ * - A message whose fragments straddle a configuration change (its first packets were sent
+ *   in the old ring, the rest are still queued) is delivered by the old members but thrown
+ *   away by new ones in corosync. Here every receiver drops every incomplete assembly at the
+ *   regular configuration change (all-or-nothing, at the same point of the total order), and
+ *   the sender, which knows the message was not delivered to itself, re-packs its unsent
+ *   traffic and sends that message again whole in the new configuration.
+ * - After a continuation mismatch only the unassemblable first piece is discarded; the whole
+ *   messages packed after it are delivered (corosync's throw-away mode drops them too).
+ * - A reassembly that would exceed `MESSAGE_SIZE_MAX` is dropped (counted) instead of
+ *   overflowing an assertion.
+ */
+import { decodePgPacket, encodePgPacket } from "../../wire/pg/packet.js";
+import { decodeGroupMessage } from "../../wire/pg/groups.js";
+import { DecodeError } from "../../wire/errors.js";
+import { MESSAGE_SIZE_MAX } from "../totem/constants.js";
+import type { ConfigurationChange, SrpUpcalls } from "../totem/types.js";
+
+/** Size of `struct totempg_mcast`. */
+const PG_HEADER = 8;
+/** Per-packet overhead corosync assumes when counting queue slots (`byte_count_send_ok`). */
+const SEND_OK_OVERHEAD = PG_HEADER + 16;
+
+/** What totempg needs from the SRP below it. */
+export interface PgLower {
+  mcast(now: number, payload: Uint8Array, guarantee: 0 | 1, opts?: { queue?: "current" | "normal"; force?: boolean }): boolean;
+  avail(): number;
+  holdCancel(now: number): void;
+  /** Take back the packets not yet sent from the normal queue (in order). */
+  takeUnsent(): Array<{ payload: Uint8Array; guarantee: 0 | 1 }>;
+  transAck(): void;
+}
+
+export interface PgInit {
+  /** The SRP payload limit (netmtu − 90). */
+  netMtu: number;
+  /** This node's id (to recognise its own messages coming back). */
+  nodeId: number;
+  upper: PgUpcalls;
+  lower?: PgLower;
+}
+
+/** Calls into the layer above (the group users: services and sync). */
+export interface PgUpcalls {
+  /** One whole application message for group `group` ("a", "sync"...). */
+  deliver(nodeId: number, group: string, body: Uint8Array, bigEndian: boolean): void;
+  confchg(change: ConfigurationChange): void;
+  /** `waiting_trans_ack` changed in the SRP (sync uses it to know when to ack). */
+  waitingTransAck?(waiting: boolean): void;
+}
+
+export interface PgStats {
+  /** Packets whose lengths did not add up, dropped. */
+  rx_bad_packets: number;
+  /** Messages whose group header did not decode, dropped. */
+  rx_bad_messages: number;
+  /** Messages thrown away after a continuation mismatch or an oversized assembly. */
+  rx_thrown_away: number;
+  /** Incomplete assemblies dropped at a regular configuration change. */
+  rx_dropped_at_confchg: number;
+  /** Own messages re-sent whole because they straddled a configuration change. */
+  tx_resent: number;
+  /** Whole application messages delivered upward. */
+  rx_messages: number;
+  /** Application messages accepted for sending. */
+  tx_messages: number;
+  /** Packets handed to the SRP. */
+  tx_packets: number;
+}
+
+interface Assembly {
+  /** Bytes of the message being reassembled (earlier fragments). */
+  parts: Uint8Array[];
+  size: number;
+  lastFragNum: number;
+  /** Discarding the fragments of a message we cannot assemble. */
+  discarding: boolean;
+}
+
+function newAssembly(): Assembly {
+  return { parts: [], size: 0, lastFragNum: 0, discarding: false };
+}
+
+/** A packet's pieces as the receiver (or the re-packer) walks them. */
+interface PacketView {
+  pieces: Uint8Array[];
+  fragmented: number;
+  continuation: number;
+  guarantee: 0 | 1;
+}
+
+function concat(parts: readonly Uint8Array[], last: Uint8Array, size: number): Uint8Array {
+  if (parts.length === 0) return last;
+  const out = new Uint8Array(size + last.byteLength);
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.byteLength;
+  }
+  out.set(last, off);
+  return out;
+}
+
+function concatAll(parts: readonly Uint8Array[], size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.byteLength;
+  }
+  return out;
+}
+
+function asciiName(b: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < b.byteLength; i++) s += String.fromCharCode(b[i]!);
+  return s;
+}
+
+export class TotemPg implements SrpUpcalls {
+  readonly stats: PgStats = {
+    rx_bad_packets: 0,
+    rx_bad_messages: 0,
+    rx_thrown_away: 0,
+    rx_dropped_at_confchg: 0,
+    tx_resent: 0,
+    rx_messages: 0,
+    tx_messages: 0,
+    tx_packets: 0,
+  };
+  readonly nodeId: number;
+  private readonly netMtu: number;
+  private lower: PgLower | undefined;
+  private readonly upper: PgUpcalls;
+  /** `TOTEMPG_PACKET_SIZE`: data + length words per packet. */
+  private readonly packetSize: number;
+  private readonly fragmentationData: Uint8Array;
+  private fragmentSize = 0;
+  private packedMsgLens: number[] = [0];
+  private packedMsgCount = 0;
+  private fragmentContinuation = 0;
+  private nextFragment = 1;
+  /** Highest guarantee among messages waiting in the packing buffer (ours; see flush). */
+  private bufferGuarantee: 0 | 1 = 0;
+  /** Queue options for `emit` (the re-pack uses the normal queue, unbounded). */
+  private emitOpts: { queue?: "current" | "normal"; force?: boolean } | undefined;
+  /** Own messages sent in several packets and not yet delivered back to us, oldest first. */
+  private ownInFlight: Array<{ bytes: Uint8Array; guarantee: 0 | 1 }> = [];
+  private waitingTrans = true;
+  private readonly assemblies = new Map<number, Assembly>();
+  private readonly assembliesTrans = new Map<number, Assembly>();
+  private now = 0;
+
+  constructor(init: PgInit) {
+    this.netMtu = init.netMtu;
+    this.nodeId = init.nodeId;
+    this.upper = init.upper;
+    this.lower = init.lower;
+    this.packetSize = init.netMtu - PG_HEADER;
+    this.fragmentationData = new Uint8Array(this.packetSize);
+  }
+
+  /** Attach the SRP (constructed after us, since it needs our upcalls). */
+  attach(lower: PgLower): void {
+    this.lower = lower;
+  }
+
+  /** Current time for the SRP calls made from inside upcalls. */
+  setNow(now: number): void {
+    this.now = now;
+  }
+
+  // ------------------------------------------------------------------ sending
+
+  /**
+   * Can a message of `bytes` bytes be queued now (`byte_count_send_ok`)? Each packet carries
+   * at most netmtu − 24 bytes by corosync's reckoning.
+   */
+  sendOk(bytes: number): boolean {
+    const lower = this.lower;
+    if (lower === undefined) return false;
+    const needed = Math.floor(bytes / (this.netMtu - SEND_OK_OVERHEAD)) + 1;
+    return lower.avail() >= needed;
+  }
+
+  /**
+   * Multicast one application message to `group` (`totempg_groups_mcast_joined`): the group
+   * header and name, then the body iovecs. Returns false when the SRP queue has no room
+   * (nothing was queued; the caller retries later, e.g. answering CS_ERR_TRY_AGAIN).
+   */
+  mcastGroup(now: number, group: string, body: readonly Uint8Array[], guarantee: 0 | 1 = 0): boolean {
+    const name = new Uint8Array(group.length);
+    for (let i = 0; i < group.length; i++) name[i] = group.charCodeAt(i) & 0xff;
+    const header = new Uint8Array(4);
+    const dv = new DataView(header.buffer);
+    dv.setUint16(0, 1, true);
+    dv.setUint16(2, name.byteLength, true);
+    return this.mcastMsg(now, [header, name, ...body], guarantee);
+  }
+
+  /** `mcast_msg` (totem-spec §5.2): pack or fragment `iovecs` into totempg packets. */
+  mcastMsg(now: number, iovecsIn: readonly Uint8Array[], guarantee: 0 | 1): boolean {
+    this.now = now;
+    const lower = this.lower;
+    if (lower === undefined) return false;
+    lower.holdCancel(now);
+    const iov = iovecsIn.filter((v) => v.byteLength > 0);
+    let total = 0;
+    for (const v of iov) total += v.byteLength;
+    if (this.emitOpts?.force !== true && !this.sendOk(total + 2 * this.packedMsgCount)) return false;
+    this.stats.tx_messages++;
+    if (this.packMessage(iov, guarantee)) this.ownInFlight.push({ bytes: concatAll(iov, total), guarantee });
+    return true;
+  }
+
+  /**
+   * The packing loop of `mcast_msg`. Returns true if a packet carrying part (but not the end)
+   * of this message was emitted, i.e. the message travels in several packets.
+   */
+  private packMessage(iov: readonly Uint8Array[], guarantee: 0 | 1): boolean {
+    let maxPacketSize = this.packetSize - 2 * (this.packedMsgCount + 1);
+    this.packedMsgLens[this.packedMsgCount] = 0;
+    if (guarantee === 1) this.bufferGuarantee = 1;
+    let multiPacket = false;
+    let copyBase = 0;
+    for (let i = 0; i < iov.length; ) {
+      const v = iov[i]!;
+      const continuation = this.fragmentContinuation;
+      let copyLen = v.byteLength - copyBase;
+      if (v.byteLength + this.fragmentSize < maxPacketSize - 2) {
+        this.fragmentationData.set(v.subarray(copyBase), this.fragmentSize);
+        this.fragmentSize += copyLen;
+        this.packedMsgLens[this.packedMsgCount]! += copyLen;
+        this.nextFragment = 1;
+        copyBase = 0;
+        i++;
+        continue;
+      }
+      copyLen = Math.min(copyLen, maxPacketSize - this.fragmentSize);
+      this.fragmentationData.set(v.subarray(copyBase, copyBase + copyLen), this.fragmentSize);
+      this.packedMsgLens[this.packedMsgCount]! += copyLen;
+      let fragmented = 0;
+      if (i < iov.length - 1 || copyBase + copyLen < v.byteLength) {
+        if (this.nextFragment === 0) this.nextFragment = 1;
+        this.fragmentContinuation = this.nextFragment;
+        fragmented = this.nextFragment;
+        this.nextFragment = (this.nextFragment + 1) & 0xff;
+        multiPacket = true;
+      } else {
+        this.fragmentContinuation = 0;
+      }
+      this.packedMsgCount++;
+      this.emit(fragmented, continuation, this.fragmentSize + copyLen, guarantee);
+      maxPacketSize = this.packetSize - 2;
+      if (copyBase + copyLen === v.byteLength) {
+        copyBase = 0;
+        i++;
+      } else {
+        copyBase += copyLen;
+      }
+    }
+    if (this.packedMsgLens[this.packedMsgCount]! > 0) {
+      this.packedMsgCount++;
+      this.packedMsgLens[this.packedMsgCount] = 0;
+    }
+    return multiPacket;
+  }
+
+  /** The pieces waiting in the packing buffer (copies). */
+  private bufferPieces(): Uint8Array[] {
+    const pieces: Uint8Array[] = [];
+    let off = 0;
+    for (let k = 0; k < this.packedMsgCount; k++) {
+      const len = this.packedMsgLens[k]!;
+      pieces.push(this.fragmentationData.slice(off, off + len));
+      off += len;
+    }
+    return pieces;
+  }
+
+  private resetBuffer(): void {
+    this.packedMsgLens = [0];
+    this.packedMsgCount = 0;
+    this.fragmentSize = 0;
+  }
+
+  /** Build one packet from the packing buffer and queue it in the SRP; empties the buffer. */
+  private emit(fragmented: number, continuation: number, dataLen: number, guarantee: 0 | 1): void {
+    const pieces = this.bufferPieces();
+    let sum = 0;
+    for (const p of pieces) sum += p.byteLength;
+    if (sum !== dataLen) throw new Error(`totempg: packed ${sum} bytes, expected ${dataLen}`);
+    const packet = encodePgPacket(fragmented, continuation, pieces);
+    this.resetBuffer();
+    this.stats.tx_packets++;
+    const g: 0 | 1 = guarantee === 1 || this.bufferGuarantee === 1 ? 1 : 0;
+    this.bufferGuarantee = 0;
+    // byte_count_send_ok reserved room for every packet of this message.
+    if (!this.lower!.mcast(this.now, packet, g, this.emitOpts)) throw new Error("totempg: SRP queue refused a reserved packet");
+  }
+
+  /**
+   * TOKEN_RECEIVED (`callback_token_received_fn`): send what waits in the packing buffer as
+   * one packet (`fragmented` 0, carrying the pending continuation).
+   */
+  tokenReceived(): void {
+    if (this.packedMsgCount === 0) return;
+    if (this.lower === undefined || this.lower.avail() === 0) return;
+    this.flushBuffer();
+  }
+
+  private flushBuffer(): void {
+    if (this.packedMsgCount === 0) return;
+    const continuation = this.fragmentContinuation;
+    this.fragmentContinuation = 0;
+    this.emit(0, continuation, this.fragmentSize, 0);
+  }
+
+  /**
+   * Synchronisation finished: send what sync left in the packing buffer while still in the
+   * sync-time queue, then let the SRP release application traffic (`totempg_trans_ack`).
+   */
+  transAck(): void {
+    this.flushBuffer();
+    this.lower?.transAck();
+  }
+
+  /** Messages waiting in the packing buffer (for tests and status). */
+  get packedCount(): number {
+    return this.packedMsgCount;
+  }
+
+  // ------------------------------------------------------------------ configuration changes
+
+  waitingTransAck(waiting: boolean): void {
+    this.waitingTrans = waiting;
+    this.upper.waitingTransAck?.(waiting);
+  }
+
+  confchg(change: ConfigurationChange): void {
+    for (const n of change.left) {
+      this.assemblies.delete(n);
+      this.assembliesTrans.delete(n);
+    }
+    if (change.type === "regular") this.atRegularConfiguration();
+    this.upper.confchg(change);
+  }
+
+  /**
+   * All-or-nothing at a regular configuration change: every receiver drops its incomplete
+   * assemblies here, at the same point of the total order; the sender re-packs its unsent
+   * traffic so the new configuration carries no continuation of an old-configuration message,
+   * and re-sends whole the one message of its own that was cut (see the file comment).
+   */
+  private atRegularConfiguration(): void {
+    const cut = this.ownAssemblyIncomplete();
+    for (const set of [this.assemblies, this.assembliesTrans]) {
+      for (const asm of set.values()) if (asm.size > 0 || asm.lastFragNum !== 0) this.stats.rx_dropped_at_confchg++;
+      set.clear();
+    }
+    if (this.lower === undefined) return;
+    const stream: PacketView[] = [];
+    for (const t of this.lower.takeUnsent()) {
+      try {
+        const p = decodePgPacket(t.payload, true);
+        stream.push({ pieces: p.pieces, fragmented: p.fragmented, continuation: p.continuation, guarantee: t.guarantee });
+      } catch (e) {
+        if (!(e instanceof DecodeError)) throw e;
+        throw new Error("totempg: an own queued packet does not decode");
+      }
+    }
+    if (this.packedMsgCount > 0) {
+      stream.push({ pieces: this.bufferPieces(), fragmented: 0, continuation: this.fragmentContinuation, guarantee: this.bufferGuarantee });
+    }
+    this.resetBuffer();
+    this.fragmentContinuation = 0;
+    this.nextFragment = 1;
+    this.bufferGuarantee = 0;
+    const messages = wholeMessagesOf(stream);
+    const straddler = cut ? this.ownInFlight[0] : undefined;
+    this.ownInFlight = [];
+    this.emitOpts = { queue: "normal", force: true };
+    try {
+      if (straddler !== undefined) {
+        this.stats.tx_resent++;
+        this.packAgain(straddler.bytes, straddler.guarantee);
+      }
+      for (const m of messages) this.packAgain(m.bytes, m.guarantee);
+      this.flushBuffer();
+    } finally {
+      this.emitOpts = undefined;
+    }
+  }
+
+  private packAgain(bytes: Uint8Array, guarantee: 0 | 1): void {
+    if (this.packMessage([bytes], guarantee)) this.ownInFlight.push({ bytes, guarantee });
+  }
+
+  /** Is a message of our own half assembled (its first packets went out in the old ring)? */
+  private ownAssemblyIncomplete(): boolean {
+    for (const set of [this.assemblies, this.assembliesTrans]) {
+      const a = set.get(this.nodeId);
+      if (a !== undefined && (a.size > 0 || a.lastFragNum !== 0 || a.discarding)) return true;
+    }
+    return false;
+  }
+
+  // ------------------------------------------------------------------ receiving
+
+  /** `totempg_deliver_fn` (§5.4): reassemble and deliver whole messages in order. */
+  deliver(nodeId: number, payload: Uint8Array, bigEndian: boolean): void {
+    let packet;
+    try {
+      packet = decodePgPacket(payload, !bigEndian);
+    } catch (e) {
+      if (!(e instanceof DecodeError)) throw e;
+      this.stats.rx_bad_packets++;
+      return;
+    }
+    const set = this.waitingTrans ? this.assembliesTrans : this.assemblies;
+    let asm = set.get(nodeId);
+    if (asm === undefined) {
+      asm = newAssembly();
+      set.set(nodeId, asm);
+    }
+    const { pieces, fragmented, continuation } = packet;
+    const n = pieces.length;
+    let start = 0;
+    if (continuation === 0) {
+      if (asm.size > 0 || asm.discarding) this.stats.rx_thrown_away++;
+      asm.parts = [];
+      asm.size = 0;
+      asm.discarding = false;
+    } else if (asm.discarding || continuation !== asm.lastFragNum) {
+      // The first piece continues a message we cannot assemble: discard it.
+      if (!asm.discarding) this.stats.rx_thrown_away++;
+      asm.parts = [];
+      asm.size = 0;
+      if (n === 1 && fragmented !== 0) {
+        asm.discarding = true;
+        asm.lastFragNum = fragmented;
+        return;
+      }
+      asm.discarding = false;
+      start = 1;
+    }
+    const deliverable = fragmented !== 0 ? n - 1 : n;
+    for (let i = start; i < deliverable; i++) {
+      if (i === 0) {
+        const multi = asm.parts.length > 0;
+        const whole = concat(asm.parts, pieces[0]!, asm.size);
+        asm.parts = [];
+        asm.size = 0;
+        if (multi && nodeId === this.nodeId) this.ownInFlight.shift();
+        this.deliverWhole(nodeId, whole, bigEndian);
+      } else {
+        this.deliverWhole(nodeId, pieces[i]!, bigEndian);
+      }
+    }
+    asm.lastFragNum = fragmented;
+    if (fragmented === 0) {
+      set.delete(nodeId);
+      return;
+    }
+    const tail = pieces[n - 1]!;
+    if (!(n === 1 && start === 0)) {
+      asm.parts = [];
+      asm.size = 0;
+    }
+    if (asm.size + tail.byteLength > MESSAGE_SIZE_MAX) {
+      asm.parts = [];
+      asm.size = 0;
+      asm.discarding = true;
+      this.stats.rx_thrown_away++;
+      return;
+    }
+    asm.parts.push(tail.slice());
+    asm.size += tail.byteLength;
+  }
+
+  private deliverWhole(nodeId: number, message: Uint8Array, bigEndian: boolean): void {
+    let gm;
+    try {
+      gm = decodeGroupMessage(message, !bigEndian);
+    } catch (e) {
+      if (!(e instanceof DecodeError)) throw e;
+      this.stats.rx_bad_messages++;
+      return;
+    }
+    this.stats.rx_messages++;
+    // corosync delivers once to every group instance that joined any listed name.
+    const names = new Set(gm.groups.map(asciiName));
+    for (const g of names) this.upper.deliver(nodeId, g, gm.body, bigEndian);
+  }
+}
+
+/**
+ * Rebuild the whole messages of an own packet stream for the re-pack: pieces that continue a
+ * message begun before the stream (the cut message) are skipped.
+ */
+function wholeMessagesOf(stream: readonly PacketView[]): Array<{ bytes: Uint8Array; guarantee: 0 | 1 }> {
+  const out: Array<{ bytes: Uint8Array; guarantee: 0 | 1 }> = [];
+  let parts: Uint8Array[] = [];
+  let size = 0;
+  for (const p of stream) {
+    const n = p.pieces.length;
+    for (let i = 0; i < n; i++) {
+      const piece = p.pieces[i]!;
+      const continues = i === n - 1 && p.fragmented !== 0;
+      if (i === 0 && p.continuation !== 0 && parts.length === 0) continue; // the cut message
+      if (i > 0 || p.continuation === 0) {
+        parts = [];
+        size = 0;
+      }
+      if (continues) {
+        parts.push(piece);
+        size += piece.byteLength;
+      } else {
+        out.push({ bytes: concat(parts, piece, size), guarantee: p.guarantee });
+        parts = [];
+        size = 0;
+      }
+    }
+  }
+  return out;
+}
