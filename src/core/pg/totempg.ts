@@ -18,8 +18,7 @@
  * - A reassembly that would exceed `MESSAGE_SIZE_MAX` is dropped (counted) instead of
  *   overflowing an assertion.
  */
-import { decodePgPacket, encodePgPacket } from "../../wire/pg/packet.js";
-import { decodeGroupMessage } from "../../wire/pg/groups.js";
+import { decodePgPacket } from "../../wire/pg/packet.js";
 import { DecodeError } from "../../wire/errors.js";
 import { MESSAGE_SIZE_MAX } from "../totem/constants.js";
 import type { ConfigurationChange, SrpUpcalls } from "../totem/types.js";
@@ -119,11 +118,26 @@ function concatAll(parts: readonly Uint8Array[], size: number): Uint8Array {
   return out;
 }
 
-function asciiName(b: Uint8Array): string {
+/** A group name's bytes as text (the two names corosync uses without building a string). */
+function nameAt(b: Uint8Array, off: number, n: number): string {
+  if (n === 1 && b[off] === 0x61) return "a";
+  if (n === 4 && b[off] === 0x73 && b[off + 1] === 0x79 && b[off + 2] === 0x6e && b[off + 3] === 0x63) return "sync";
   let s = "";
-  for (let i = 0; i < b.byteLength; i++) s += String.fromCharCode(b[i]!);
+  for (let i = 0; i < n; i++) s += String.fromCharCode(b[off + i]!);
   return s;
 }
+
+function u16(b: Uint8Array, o: number, le: boolean): number {
+  return le ? b[o]! | (b[o + 1]! << 8) : (b[o]! << 8) | b[o + 1]!;
+}
+
+function clearParts(asm: Assembly): void {
+  if (asm.parts.length > 0) asm.parts = [];
+  asm.size = 0;
+}
+
+/** `MAX_GROUPS_PER_MSG`. */
+const GROUP_COUNT_MAX = 32;
 
 export class TotemPg implements SrpUpcalls {
   readonly stats: PgStats = {
@@ -197,13 +211,24 @@ export class TotemPg implements SrpUpcalls {
    * (nothing was queued; the caller retries later, e.g. answering CS_ERR_TRY_AGAIN).
    */
   mcastGroup(now: number, group: string, body: readonly Uint8Array[], guarantee: 0 | 1 = 0): boolean {
-    const name = new Uint8Array(group.length);
-    for (let i = 0; i < group.length; i++) name[i] = group.charCodeAt(i) & 0xff;
-    const header = new Uint8Array(4);
-    const dv = new DataView(header.buffer);
-    dv.setUint16(0, 1, true);
-    dv.setUint16(2, name.byteLength, true);
-    return this.mcastMsg(now, [header, name, ...body], guarantee);
+    const [header, name] = this.groupIovecs(group);
+    const iov = body.length === 1 ? [header, name, body[0]!] : [header, name, ...body];
+    return this.mcastMsg(now, iov, guarantee);
+  }
+
+  private readonly groupCache = new Map<string, [Uint8Array, Uint8Array]>();
+
+  /** The group-length table and the name, as corosync passes them: two iovecs (cached). */
+  private groupIovecs(group: string): [Uint8Array, Uint8Array] {
+    let g = this.groupCache.get(group);
+    if (g === undefined) {
+      const name = new Uint8Array(group.length);
+      for (let i = 0; i < group.length; i++) name[i] = group.charCodeAt(i) & 0xff;
+      const header = Uint8Array.of(1, 0, name.byteLength & 0xff, name.byteLength >>> 8);
+      g = [header, name];
+      this.groupCache.set(group, g);
+    }
+    return g;
   }
 
   /** `mcast_msg` (totem-spec §5.2): pack or fragment `iovecs` into totempg packets. */
@@ -212,9 +237,15 @@ export class TotemPg implements SrpUpcalls {
     const lower = this.lower;
     if (lower === undefined) return false;
     lower.holdCancel(now);
-    const iov = iovecsIn.filter((v) => v.byteLength > 0);
     let total = 0;
-    for (const v of iov) total += v.byteLength;
+    let empty = false;
+    for (const v of iovecsIn) {
+      total += v.byteLength;
+      if (v.byteLength === 0) empty = true;
+    }
+    const iov = empty ? iovecsIn.filter((v) => v.byteLength > 0) : iovecsIn;
+    // Every receiver (we too) drops a reassembly above MESSAGE_SIZE_MAX: refuse it here.
+    if (total > MESSAGE_SIZE_MAX) throw new RangeError(`totempg: a ${total}-byte message exceeds MESSAGE_SIZE_MAX (${MESSAGE_SIZE_MAX})`);
     if (this.emitOpts?.force !== true && !this.sendOk(total + 2 * this.packedMsgCount)) return false;
     this.stats.tx_messages++;
     if (this.packMessage(iov, guarantee)) this.ownInFlight.push({ bytes: concatAll(iov, total), guarantee });
@@ -236,7 +267,7 @@ export class TotemPg implements SrpUpcalls {
       const continuation = this.fragmentContinuation;
       let copyLen = v.byteLength - copyBase;
       if (v.byteLength + this.fragmentSize < maxPacketSize - 2) {
-        this.fragmentationData.set(v.subarray(copyBase), this.fragmentSize);
+        this.fragmentationData.set(copyBase === 0 ? v : v.subarray(copyBase), this.fragmentSize);
         this.fragmentSize += copyLen;
         this.packedMsgLens[this.packedMsgCount]! += copyLen;
         this.nextFragment = 1;
@@ -292,13 +323,26 @@ export class TotemPg implements SrpUpcalls {
     this.fragmentSize = 0;
   }
 
-  /** Build one packet from the packing buffer and queue it in the SRP; empties the buffer. */
+  /**
+   * Build one packet from the packing buffer (one allocation: header, length table, data)
+   * and queue it in the SRP; empties the buffer.
+   */
   private emit(fragmented: number, continuation: number, dataLen: number, guarantee: 0 | 1): void {
-    const pieces = this.bufferPieces();
+    const count = this.packedMsgCount;
+    const packet = new Uint8Array(PG_HEADER + 2 * count + dataLen);
+    packet[4] = fragmented;
+    packet[5] = continuation;
+    packet[6] = count & 0xff;
+    packet[7] = count >>> 8;
     let sum = 0;
-    for (const p of pieces) sum += p.byteLength;
+    for (let k = 0; k < count; k++) {
+      const len = this.packedMsgLens[k]!;
+      packet[PG_HEADER + 2 * k] = len & 0xff;
+      packet[PG_HEADER + 2 * k + 1] = len >>> 8;
+      sum += len;
+    }
     if (sum !== dataLen) throw new Error(`totempg: packed ${sum} bytes, expected ${dataLen}`);
-    const packet = encodePgPacket(fragmented, continuation, pieces);
+    packet.set(this.fragmentationData.subarray(0, dataLen), PG_HEADER + 2 * count);
     this.resetBuffer();
     this.stats.tx_packets++;
     const g: 0 | 1 = guarantee === 1 || this.bufferGuarantee === 1 ? 1 : 0;
@@ -404,6 +448,15 @@ export class TotemPg implements SrpUpcalls {
     if (this.packMessage([bytes], guarantee)) this.ownInFlight.push({ bytes, guarantee });
   }
 
+  /**
+   * One of our own multi-packet messages came back whole: it is the oldest in flight. Entries
+   * ahead of it that do not match were lost on the way (impossible within a ring; defensive).
+   */
+  private ownDelivered(bytes: number): void {
+    while (this.ownInFlight.length > 0 && this.ownInFlight[0]!.bytes.byteLength !== bytes) this.ownInFlight.shift();
+    this.ownInFlight.shift();
+  }
+
   /** Is a message of our own half assembled (its first packets went out in the old ring)? */
   private ownAssemblyIncomplete(): boolean {
     for (const set of [this.assemblies, this.assembliesTrans]) {
@@ -415,36 +468,42 @@ export class TotemPg implements SrpUpcalls {
 
   // ------------------------------------------------------------------ receiving
 
-  /** `totempg_deliver_fn` (§5.4): reassemble and deliver whole messages in order. */
+  /**
+   * `totempg_deliver_fn` (§5.4): reassemble and deliver whole messages in order. Parses the
+   * packet in place (offsets, no per-piece views): this is the receive hot path. The checks
+   * are those of `decodePgPacket`: a non-zero count, room for the length table, and lengths
+   * that add up to the packet exactly.
+   */
   deliver(nodeId: number, payload: Uint8Array, bigEndian: boolean): void {
-    let packet;
-    try {
-      packet = decodePgPacket(payload, !bigEndian);
-    } catch (e) {
-      if (!(e instanceof DecodeError)) throw e;
+    const b = payload;
+    const len = b.byteLength;
+    const le = !bigEndian;
+    const count = len >= PG_HEADER ? u16(b, 6, le) : 0;
+    const dataStart = PG_HEADER + 2 * count;
+    let total = 0;
+    if (count !== 0 && dataStart <= len) for (let k = 0; k < count; k++) total += u16(b, PG_HEADER + 2 * k, le);
+    if (count === 0 || dataStart > len || dataStart + total !== len) {
       this.stats.rx_bad_packets++;
       return;
     }
+    const fragmented = b[4]!;
+    const continuation = b[5]!;
     const set = this.waitingTrans ? this.assembliesTrans : this.assemblies;
     let asm = set.get(nodeId);
     if (asm === undefined) {
       asm = newAssembly();
       set.set(nodeId, asm);
     }
-    const { pieces, fragmented, continuation } = packet;
-    const n = pieces.length;
     let start = 0;
     if (continuation === 0) {
       if (asm.size > 0 || asm.discarding) this.stats.rx_thrown_away++;
-      asm.parts = [];
-      asm.size = 0;
+      clearParts(asm);
       asm.discarding = false;
     } else if (asm.discarding || continuation !== asm.lastFragNum) {
       // The first piece continues a message we cannot assemble: discard it.
       if (!asm.discarding) this.stats.rx_thrown_away++;
-      asm.parts = [];
-      asm.size = 0;
-      if (n === 1 && fragmented !== 0) {
+      clearParts(asm);
+      if (count === 1 && fragmented !== 0) {
         asm.discarding = true;
         asm.lastFragNum = fragmented;
         return;
@@ -452,53 +511,75 @@ export class TotemPg implements SrpUpcalls {
       asm.discarding = false;
       start = 1;
     }
-    const deliverable = fragmented !== 0 ? n - 1 : n;
-    for (let i = start; i < deliverable; i++) {
-      if (i === 0) {
-        const multi = asm.parts.length > 0;
-        const whole = concat(asm.parts, pieces[0]!, asm.size);
-        asm.parts = [];
-        asm.size = 0;
-        if (multi && nodeId === this.nodeId) this.ownInFlight.shift();
-        this.deliverWhole(nodeId, whole, bigEndian);
-      } else {
-        this.deliverWhole(nodeId, pieces[i]!, bigEndian);
+    const deliverable = fragmented !== 0 ? count - 1 : count;
+    let off = dataStart;
+    for (let i = 0; i < deliverable; i++) {
+      const plen = u16(b, PG_HEADER + 2 * i, le);
+      if (i === 0 && start === 0 && asm.parts.length > 0) {
+        const whole = concat(asm.parts, b.subarray(off, off + plen), asm.size);
+        clearParts(asm);
+        if (nodeId === this.nodeId) this.ownDelivered(whole.byteLength);
+        this.deliverWholeAt(nodeId, whole, 0, whole.byteLength, bigEndian);
+      } else if (i >= start) {
+        this.deliverWholeAt(nodeId, b, off, plen, bigEndian);
       }
+      off += plen;
     }
     asm.lastFragNum = fragmented;
     if (fragmented === 0) {
-      set.delete(nodeId);
+      clearParts(asm);
       return;
     }
-    const tail = pieces[n - 1]!;
-    if (!(n === 1 && start === 0)) {
-      asm.parts = [];
-      asm.size = 0;
-    }
-    if (asm.size + tail.byteLength > MESSAGE_SIZE_MAX) {
-      asm.parts = [];
-      asm.size = 0;
+    const tailLen = u16(b, PG_HEADER + 2 * (count - 1), le);
+    if (!(count === 1 && start === 0)) clearParts(asm);
+    if (asm.size + tailLen > MESSAGE_SIZE_MAX) {
+      clearParts(asm);
       asm.discarding = true;
       this.stats.rx_thrown_away++;
       return;
     }
-    asm.parts.push(tail.slice());
-    asm.size += tail.byteLength;
+    asm.parts.push(b.slice(len - tailLen, len));
+    asm.size += tailLen;
   }
 
-  private deliverWhole(nodeId: number, message: Uint8Array, bigEndian: boolean): void {
-    let gm;
-    try {
-      gm = decodeGroupMessage(message, !bigEndian);
-    } catch (e) {
-      if (!(e instanceof DecodeError)) throw e;
+  /**
+   * One whole application message at `b[off, off+len)`: its group header (§5.5) is checked
+   * like `decodeGroupMessage` (≤ 32 groups, names inside the message) and parsed in place;
+   * only the body gets a view.
+   */
+  private deliverWholeAt(nodeId: number, b: Uint8Array, off: number, len: number, bigEndian: boolean): void {
+    const le = !bigEndian;
+    const end = off + len;
+    const groups = len >= 2 ? u16(b, off, le) : -1;
+    const namesAt = off + 2 + 2 * groups;
+    if (groups < 0 || groups > GROUP_COUNT_MAX || namesAt > end) {
+      this.stats.rx_bad_messages++;
+      return;
+    }
+    let namesLen = 0;
+    for (let g = 0; g < groups; g++) namesLen += u16(b, off + 2 + 2 * g, le);
+    const bodyAt = namesAt + namesLen;
+    if (bodyAt > end) {
       this.stats.rx_bad_messages++;
       return;
     }
     this.stats.rx_messages++;
+    const body = b.subarray(bodyAt, end);
+    if (groups === 1) {
+      this.upper.deliver(nodeId, nameAt(b, namesAt, namesLen), body, bigEndian);
+      return;
+    }
     // corosync delivers once to every group instance that joined any listed name.
-    const names = new Set(gm.groups.map(asciiName));
-    for (const g of names) this.upper.deliver(nodeId, g, gm.body, bigEndian);
+    const seen = new Set<string>();
+    let p = namesAt;
+    for (let g = 0; g < groups; g++) {
+      const n = u16(b, off + 2 + 2 * g, le);
+      const name = nameAt(b, p, n);
+      p += n;
+      if (seen.has(name)) continue;
+      seen.add(name);
+      this.upper.deliver(nodeId, name, body, bigEndian);
+    }
   }
 }
 

@@ -179,6 +179,7 @@ export class TotemSrp {
     this.now = now;
     if (this.started) return;
     this.started = true;
+    this.lastInputAt = now;
     this.myRingId = { rep: this.myId, seq: BigInt.asUintN(64, this.myRingId.seq + 1n) };
     this.tokenRingIdSeq = this.myRingId.seq;
     this.log("debug", `Created or loaded sequence id ${formatRingId(this.myRingId)} for this ring.`);
@@ -192,6 +193,7 @@ export class TotemSrp {
   receive(now: number, msg: TotemMessage, bigEndian = false): void {
     this.now = now;
     if (!this.started) return;
+    this.notePause(now);
     switch (msg.type) {
       case MessageType.ORF_TOKEN:
         this.stats.orf_token_rx++;
@@ -266,6 +268,7 @@ export class TotemSrp {
   /** Time passes: fire every expired timer, earliest first. */
   tick(now: number): void {
     this.now = now;
+    this.notePause(now);
     for (let guard = 0; guard < 64; guard++) {
       const name = this.timers.popExpired(now);
       if (name === undefined) return;
@@ -311,6 +314,25 @@ export class TotemSrp {
     this.now = now;
     if (this.started) token.onTokenTimeout(this);
   }
+
+  /**
+   * Scheduling pauses (corosync's `pause_flush` threshold: more than token/2 without running;
+   * a healthy node has an input at least every token-retransmit interval). Deviation from
+   * corosync, for liveness: while forming a membership, a pause restarts the consensus
+   * timer — the deadline says nothing about the others, who kept running, and failing every
+   * processor we did not hear from while we were stopped poisons the failed lists of the
+   * whole cluster for several consensus rounds (found by the swarm).
+   */
+  private notePause(now: number): void {
+    const gap = now - this.lastInputAt;
+    this.lastInputAt = now;
+    if (gap <= this.cfg.tokenMs / 2) return;
+    this.log("notice", `Process pause detected for ${Math.round(gap)} ms, restarting the membership round timers.`);
+    if (this.timers.isPending("consensus")) this.startTimer("consensus", this.cfg.consensusMs);
+    if (this.state === MembState.GATHER && this.timers.isPending("token")) memb.resetTokenTimeout(this);
+  }
+
+  private lastInputAt = 0;
 
   // ---------------------------------------------------------------- outputs
 
