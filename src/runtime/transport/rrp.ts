@@ -228,8 +228,8 @@ export class RrpTransport implements Transport {
   private onProbe(ring: number, probe: Probe, peer: number | undefined): void {
     if (peer === undefined || peer === this.self || probe.ring !== ring || probe.nodeId !== peer) return;
     if (probe.kind === "probe") {
-      this.detector.heard(this.now(), ring, peer);
       this.bases[ring]!.sendToNode(peer, encodeProbe({ kind: "reply", ring, nodeId: this.self, round: probe.round }));
+      this.apply(this.detector.probeReceived(this.now(), ring, peer));
     } else {
       this.apply(this.detector.probeReply(this.now(), ring, peer, probe.round));
     }
