@@ -81,6 +81,8 @@ export class RrpTransport implements Transport {
   private readonly now: () => number;
   /** Per ring: address key → node id (configured members, then learned ones). */
   private peerIds: Array<Map<string, number>> = [];
+  /** Per ring: the address keys of configured members (learning never overrides them). */
+  private configuredKeys: Array<Set<string>> = [];
   /** Per ring: raw source address string → node id (or null: not a peer), a cache. */
   private peerCache: Array<Map<string, number | null>> = [];
   private readonly reasons: Array<string | undefined>;
@@ -153,7 +155,8 @@ export class RrpTransport implements Transport {
     base.learnNodeAddress?.(nodeId, from);
     const key = addressKey(from.address);
     const ids = this.peerIds[from.ring]!;
-    if (key === undefined || ids.has(key) || ids.size >= 4096) return;
+    if (key === undefined || this.configuredKeys[from.ring]!.has(key) || ids.get(key) === nodeId) return;
+    if (ids.size >= 4096 && !ids.has(key)) return;
     ids.set(key, nodeId);
     this.peerCache[from.ring]!.delete(from.address);
   }
@@ -187,11 +190,14 @@ export class RrpTransport implements Transport {
   private indexMembers(members: readonly TransportMember[]): void {
     this.peerIds = this.bases.map(() => new Map<string, number>());
     this.peerCache = this.bases.map(() => new Map<string, number | null>());
+    this.configuredKeys = this.bases.map(() => new Set<string>());
     for (const m of members) {
       for (let r = 0; r < this.bases.length; r++) {
         const addr = memberAddress(m, r);
         const key = addr === undefined ? undefined : addressKey(addr);
-        if (key !== undefined) this.peerIds[r]!.set(key, m.nodeId);
+        if (key === undefined) continue;
+        this.peerIds[r]!.set(key, m.nodeId);
+        this.configuredKeys[r]!.add(key);
       }
     }
     this.detector.setPeers(
