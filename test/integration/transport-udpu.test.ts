@@ -2,7 +2,7 @@
  * udpu over real sockets on loopback: three nodes on 127.0.0.1/2/3 (Linux routes all of
  * 127/8 to lo, so binding 127.0.0.2 needs no setup), one on ::1. Covers multicast-by-
  * unicast (self included), tokens from the receive socket, block_unlisted_ips, the size
- * limit, bind errors and retries and runtime member changes.
+ * limit, bind errors and retries, runtime member changes, and building from a config.
  * Every socket is closed in `finally`/`after`; nothing leaves the loopback interface.
  */
 import { after, test } from "node:test";
@@ -10,8 +10,11 @@ import assert from "node:assert/strict";
 import { createSocket, type Socket } from "node:dgram";
 import { readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
+import { compileConfig } from "../../src/config/compile.js";
 import type { DatagramSource, Transport, TransportMember } from "../../src/runtime/transport/types.js";
 import { UdpuTransport, type UdpuOptions } from "../../src/runtime/transport/udpu.js";
+import { createTransport, planLocalNode } from "../../src/runtime/transport/factory.js";
+import { listLocalAddresses } from "../../src/runtime/netif.js";
 
 interface Rx {
   text: string;
@@ -264,5 +267,41 @@ test("udpu on IPv6 ::1", { skip: ipv6Disabled ? "IPv6 is disabled on lo (/proc/s
       await t.close();
     }
     return;
+  }
+});
+
+test("createTransport builds udpu from a corosync.conf nodelist on loopback", async () => {
+  const port = randomPort();
+  const conf = (n: number) =>
+    [
+      "totem {",
+      "  version: 2",
+      "  cluster_name: lo",
+      "  transport: udpu",
+      "  interface {",
+      `    mcastport: ${port}`,
+      "  }",
+      "}",
+      "nodelist {",
+      ...[1, 2].map((i) => `  node {\n    ring0_addr: 127.0.0.${i}\n    nodeid: ${i}\n    name: node${i}\n  }`),
+      "}",
+      `# for node ${n}`,
+    ].join("\n");
+  const r = compileConfig({ file: "lo.conf", text: conf(1) });
+  assert.ok(r.ok, r.ok ? "" : JSON.stringify(r.diagnostics));
+  const locals = listLocalAddresses().filter((a) => a.address === "127.0.0.1");
+  const loLocal = { ...locals[0]!, netmask: "255.255.255.255" };
+  const plan1 = planLocalNode(r.config, [loLocal], "none");
+  assert.equal(plan1.nodeId, 1);
+  const plan2 = planLocalNode(r.config, [{ ...loLocal, address: "127.0.0.2" }], "none");
+  assert.equal(plan2.nodeId, 2);
+  const a = await startNode(createTransport(r.config, plan1, { bindRetries: 0 }));
+  const b = await startNode(createTransport(r.config, plan2, { bindRetries: 0 }));
+  try {
+    assert.equal(a.t.name, "udpu");
+    a.t.sendToAll(bytes("hi"));
+    await until(() => a.rx.length === 1 && b.rx.length === 1, 2000, "config-built delivery");
+  } finally {
+    await Promise.all([a.t.close(), b.t.close()]);
   }
 });

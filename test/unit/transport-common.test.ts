@@ -1,6 +1,7 @@
 /**
  * The transport's pure decisions: receive admission (size limit, block_unlisted_ips),
- * address keys across spellings and families, endpoint formatting and IPv6 scoping.
+ * address keys across spellings and families, endpoint formatting, IPv6 scoping, and the
+ * probe codec of the redundant-ring wrapper.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -16,6 +17,7 @@ import {
   scoped,
   socketType,
 } from "../../src/runtime/transport/common.js";
+import { PROBE_BYTES, decodeProbe, encodeProbe } from "../../src/runtime/transport/rrp.js";
 
 const listed = new Set(["10.0.0.1", "10.0.0.2", "fd00::1"].map((a) => addressKey(a)!));
 
@@ -77,4 +79,26 @@ test("ErrorLogLimiter reports a key once per interval", () => {
   assert.equal(lim.shouldLog("a"), false);
   now = 1000;
   assert.equal(lim.shouldLog("a"), true);
+});
+
+test("probe codec round-trips and rejects everything else", () => {
+  const p = { kind: "reply" as const, ring: 1, nodeId: 0xfffffffe, round: 77 };
+  const bytes = encodeProbe(p);
+  assert.equal(bytes.length, PROBE_BYTES);
+  assert.deepEqual(decodeProbe(bytes), p);
+  assert.deepEqual(decodeProbe(encodeProbe({ kind: "probe", ring: 0, nodeId: 1, round: 0 })), { kind: "probe", ring: 0, nodeId: 1, round: 0 });
+  const totem = new Uint8Array(PROBE_BYTES);
+  totem[0] = 0xc0;
+  totem[1] = 0x70;
+  assert.equal(decodeProbe(totem), undefined, "a Totem frame is never a probe");
+  assert.equal(decodeProbe(bytes.subarray(0, 15)), undefined);
+  const badKind = bytes.slice();
+  badKind[5] = 3;
+  assert.equal(decodeProbe(badKind), undefined);
+  fc.assert(
+    fc.property(fc.uint8Array({ minLength: 0, maxLength: 40 }), (b) => {
+      const d = decodeProbe(b);
+      if (d !== undefined) assert.deepEqual(encodeProbe(d), b);
+    }),
+  );
 });

@@ -190,11 +190,13 @@ test("recovery: a silent peer is not waited for, but somebody must answer", () =
   assert.deepEqual(kinds(d.received(1, 0, 2)), ["problem:1", "faulty:1"]);
   assert.deepEqual(kinds(d.tick(1001)), ["probe:1"]);
   assert.deepEqual(kinds(d.tick(2001)), ["probe:1"], "no answer: stay faulty, probe again");
-  d.heard(2500, 1, 3); // node 3's probe arrives: node 3 is alive
+  assert.deepEqual(d.probeReceived(2100, 1, 3), [], "node 3's probe: alive; a round started 99 ms ago is recent enough");
   assert.deepEqual(d.probeReply(2600, 1, 2, 2), [], "node 3 is alive and has not answered");
-  assert.deepEqual(kinds(d.tick(3001)), ["probe:1"]);
+  assert.deepEqual(d.probeReceived(2700, 1, 3), [{ kind: "probe", ring: 1, round: 3 }], "a peer's probe on our faulty ring starts a round now");
+  assert.equal(d.nextDeadline(), 3700);
   assert.deepEqual(kinds(d.probeReply(3010, 1, 3, 3)), [], "node 2 was heard 410 ms ago: still alive");
   assert.deepEqual(kinds(d.probeReply(3020, 1, 2, 3)), ["recovered:1"]);
+  assert.deepEqual(d.probeReceived(3030, 1, 3), [], "a probe on a healthy ring starts nothing");
   // Node 2 silent for over two check periods: only node 3 is needed.
   d.received(3100, 0, 3);
   assert.deepEqual(kinds(d.received(3101, 0, 3)), ["problem:1", "faulty:1"]);

@@ -250,8 +250,8 @@ export class ErrorLogLimiter {
 /**
  * Send one datagram, counting it: `tx_datagrams`/`tx_bytes` when the kernel took it,
  * `tx_errors` when it did not (then `onError` is called; nothing is thrown). `bytes` must
- * not be modified afterwards: dgram sends after a (synchronous for literals) address
- * lookup, on a later tick.
+ * not be modified afterwards: dgram passes even a literal address through its lookup step
+ * and sends on a later tick, holding a reference to the bytes until then.
  */
 export function sendCounted(socket: Socket, bytes: Uint8Array, port: number, address: string, stats: TransportStats, onError: (err: unknown) => void): void {
   try {

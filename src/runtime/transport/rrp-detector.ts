@@ -36,7 +36,9 @@
  * peers answer on the same ring. The ring is recovered ("Automatically recovered ring N")
  * as soon as, within one round, every peer that is *alive* (heard on any ring in the last
  * two check intervals, and on that ring in the configuration) has answered, and at least
- * one has. A reply proves the ring works both ways between us and that peer. corosync
+ * one has. A reply proves the ring works both ways between us and that peer. A probe
+ * received on a ring that is faulty here starts a round at once (see `probeReceived`), so
+ * the nodes of a healed ring recover it together. corosync
  * instead passed a test message around the ring along the token path; probes need no
  * knowledge of the ring order.
  *
@@ -173,10 +175,20 @@ export class RrpFaultDetector {
     return out;
   }
 
-  /** A probe from `peer` arrived on `ring`: it is alive (the caller answers it). */
-  heard(now: number, ring: number, peer: number): void {
-    if (peer === this.self || !this.validRing(ring)) return;
+  /**
+   * A probe from `peer` arrived on `ring` (the caller answers it). The peer is alive; and
+   * when the ring is faulty here too, a probe round starts at once (at most one per quarter
+   * check period) instead of at the next check, so that nodes recover a healed ring at
+   * about the same time — a node still treating the ring as faulty sends nothing on it, and
+   * in passive mode that alone would make a recovered neighbour count problems again.
+   */
+  probeReceived(now: number, ring: number, peer: number): RrpEffect[] {
+    const out: RrpEffect[] = [];
+    if (peer === this.self || !this.validRing(ring)) return out;
     this.peer(peer).lastHeard = now;
+    const rs = this.ringState[ring]!;
+    if (rs.faulty && (rs.probeSentAt === undefined || now - rs.probeSentAt >= this.t.autorecoveryCheckTimeoutMs / 4)) this.probeRound(now, ring, out);
+    return out;
   }
 
   /** A reply to our probe `round` on `ring` arrived from `peer`. */
@@ -203,13 +215,19 @@ export class RrpFaultDetector {
         this.recover(r, "auto", out);
         continue;
       }
-      rs.round++;
-      rs.probeSentAt = now;
-      rs.replied.clear();
-      rs.nextCheck = now + this.t.autorecoveryCheckTimeoutMs;
-      out.push({ kind: "probe", ring: r, round: rs.round });
+      this.probeRound(now, r, out);
     }
     return out;
+  }
+
+  /** Start a probe round on a faulty ring; the next check is one period later. */
+  private probeRound(now: number, ring: number, out: RrpEffect[]): void {
+    const rs = this.ringState[ring]!;
+    rs.round++;
+    rs.probeSentAt = now;
+    rs.replied.clear();
+    rs.nextCheck = now + this.t.autorecoveryCheckTimeoutMs;
+    out.push({ kind: "probe", ring, round: rs.round });
   }
 
   /** When `tick` next has something to do; undefined when nothing is pending. */

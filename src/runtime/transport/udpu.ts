@@ -23,6 +23,7 @@
  */
 import type { Socket } from "node:dgram";
 import {
+  type AdmissionPolicy,
   type Log,
   type RingTransport,
   DEFAULT_PORT,
@@ -90,7 +91,7 @@ export class UdpuTransport implements RingTransport {
   private readonly family: "IPv4" | "IPv6";
   private readonly opts: UdpuOptions;
   private targets = new Map<number, Target>();
-  private listed = new Set<string>();
+  private policy: AdmissionPolicy = { maxBytes: RECEIVE_LIMIT_BYTES };
   private recvSocket: Socket | undefined;
   private sendSocket: Socket | undefined;
   private handlers: TransportHandlers | undefined;
@@ -178,7 +179,8 @@ export class UdpuTransport implements RingTransport {
       this.log("warning", `udpu: the local node ${this.opts.localNodeId} is not among the ring ${this.ring} members; it will not receive its own multicasts`);
     }
     this.targets = targets;
-    this.listed = listed;
+    this.policy = { maxBytes: this.opts.maxDatagramBytes ?? RECEIVE_LIMIT_BYTES };
+    if (this.opts.blockUnlistedIps !== false) this.policy.listed = listed;
   }
 
   rings(): RingStatus[] {
@@ -195,8 +197,7 @@ export class UdpuTransport implements RingTransport {
 
   private receive(msg: Uint8Array, address: string, port: number, family: string): void {
     if (this.closed || this.handlers === undefined) return;
-    const policy = { maxBytes: this.opts.maxDatagramBytes ?? RECEIVE_LIMIT_BYTES, listed: this.opts.blockUnlistedIps === false ? undefined : this.listed };
-    const verdict = admitCounted(this.stats, msg.length, address, policy);
+    const verdict = admitCounted(this.stats, msg.length, address, this.policy);
     if (verdict !== "accept") {
       if (this.errorLog.shouldLog(`${verdict} ${address}`)) {
         this.log("debug", verdict === "too_big"
