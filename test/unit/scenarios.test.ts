@@ -30,7 +30,7 @@ const rewrite = process.env["REWRITE"] === "1";
 const files = readdirSync(dir).filter((f) => f.endsWith(".txt")).sort();
 
 test("there are scenario scripts", () => {
-  assert.ok(files.length >= 1, `found ${files.length} scripts in ${dir}`);
+  assert.ok(files.length >= 9, `found ${files.length} scripts in ${dir}`);
 });
 
 for (const f of files) {
