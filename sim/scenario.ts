@@ -41,11 +41,13 @@
  * - `seqbase 0xHEX` — test-only: rebase a quiescent ring's message seqs to HEX (see
  *   `ScenarioRunner.seqbase`), to run a ring across the u32 wrap.
  */
+import type { TotemSrp } from "../src/core/totem/srp.js";
 import { DEFAULT_SRP_CONFIG, type ConfigurationChange, type SrpConfig } from "../src/core/totem/types.js";
 import { MessageType, formatRingId } from "../src/wire/totem/types.js";
 import { checkSafety, Recorder } from "./checkers.js";
 import { SimCluster, type NodeListener, type SimNode } from "./cluster.js";
 import { Prng } from "./prng.js";
+import { simTimers } from "./swarm.js";
 import { digestOf, makeMessage, parseMessage, WORKLOAD_HEADER } from "./workload.js";
 
 // ------------------------------------------------------------------ script files
@@ -141,19 +143,6 @@ export function tokenize(line: string): string[] {
 }
 
 // ------------------------------------------------------------------ the runner
-
-/** Effective timers for `nodes` nodes and a configured token (corosync's formulas, §4.12). */
-function timersFor(nodes: number, tokenMs: number): SrpConfig {
-  const token = tokenMs + Math.max(0, nodes - 2) * 650;
-  const retransmit = Math.trunc(token / (4 + 0.2));
-  return {
-    ...DEFAULT_SRP_CONFIG,
-    tokenMs: token,
-    tokenRetransmitMs: retransmit,
-    holdMs: Math.trunc(retransmit * 0.8 - 10),
-    consensusMs: Math.trunc(Math.fround(1.2 * token)),
-  };
-}
 
 const LOG_LEVELS = ["trace", "debug", "info", "notice", "warning", "error"] as const;
 
@@ -324,7 +313,7 @@ export class ScenarioRunner {
     const nodes = ScenarioRunner.num(kv.get("nodes"), "nodes", 1);
     const token = ScenarioRunner.num(kv.get("token") ?? "1000", "token", 30);
     const seed = ScenarioRunner.num(kv.get("seed") ?? "1", "seed");
-    this.cfg = timersFor(nodes, token);
+    this.cfg = simTimers(nodes, token);
     const ids = Array.from({ length: nodes }, (_, i) => i + 1);
     const listener: NodeListener = {
       deliver: (node, sender, group, body) => {
@@ -645,66 +634,74 @@ export class ScenarioRunner {
 
   // ---------------------------------------------------------------- seqbase
 
-  /**
-   * Test-only: make a quiescent ring look as if it had already carried messages up to `base`,
-   * so that a scenario can run the ring across the u32 wrap of message seqs. corosync starts
-   * every ring at seq 0 and only wraps after 2^32 messages, which no simulation sends.
-   *
-   * Quiescent means: one operational ring of all running nodes, the representative holding
-   * the token (idle ring, §4.11; so no ORF token is in flight), and at every member nothing
-   * queued and everything received, delivered and released up to the token's seq. The
-   * rebase then sets, at every member, what the same ring would hold after `base` messages:
-   * aru, high seq received, high delivered, last released, last aru, last seq and the safe
-   * point to `base`, an empty sort queue window starting at `base + 1`, and the stored token
-   * copies to seq = aru = `base`. The core's `invariants()` run after every later step.
-   */
+  /** Test-only: rebase the ring of the running nodes (see `rebaseQuiescentRing`). */
   private cmdSeqbase(args: string[]): string[] {
     if (args.length !== 1 || !/^(0x[0-9a-f]+|\d+)$/i.test(args[0]!)) throw new ScriptError("usage: seqbase 0xHEX");
     const base = Number(args[0]) >>> 0;
     const running = this.c.liveNodes().filter((n) => !this.c.isPaused(n));
     if (running.length === 0) throw new ScriptError("seqbase: no running node");
-    const ring = running[0]!.srp.ringId;
-    const rep = running.find((n) => n.id === ring.rep);
-    if (rep === undefined) throw new ScriptError("seqbase: the representative is not running");
+    const members = running.map((n) => n.srp);
+    const ring = formatRingId(members[0]!.ringId);
     const holdBound = this.c.now + 20 * this.cfg.tokenMs;
-    while (!this.quiescent(running, rep)) {
+    while (running.some((n) => n.pg.packedCount > 0) || !ringQuiescent(members)) {
       if (this.c.now > holdBound) throw new ScriptError(`seqbase: the ring did not become quiescent: ${this.c.describe()}`);
       this.c.runUntil(this.c.now + 1);
     }
-    const from = rep.srp.myAru;
-    for (const n of running) {
-      const s = n.srp;
-      s.myAru = s.myHighSeqReceived = s.myHighDelivered = s.lastReleased = base;
-      s.myLastAru = s.myLastSeq = s.mySafeSeq = base;
-      s.regularSortQueue.reinit((base + 1) >>> 0);
-      const copy = s.retransmitCopy;
-      if (copy !== undefined && copy.type === MessageType.ORF_TOKEN) {
-        copy.seq = base;
-        copy.aru = base;
-        copy.aruAddr = 0;
-        copy.rtrList = [];
-      }
-      s.invariants();
-    }
-    return [`ring ${formatRingId(ring)} rebased from seq ${from.toString(16)} to ${base.toString(16)} (token held by ${rep.id})`];
+    const from = rebaseQuiescentRing(members, base);
+    return [`ring ${ring} rebased from seq ${from.toString(16)} to ${base.toString(16)} (token held by ${members[0]!.ringId.rep})`];
   }
+}
 
-  private quiescent(running: readonly SimNode[], rep: SimNode): boolean {
-    const r = rep.srp;
-    if (!r.myTokenHeld || !r.timers.isPending("tokenHoldRetransmit")) return false;
-    const copy = r.retransmitCopy;
-    if (copy === undefined || copy.type !== MessageType.ORF_TOKEN) return false;
-    for (const n of running) {
-      const s = n.srp;
-      if (n.pg.packedCount > 0) return false;
-      if (s.stateName !== "OPERATIONAL" || s.waitingTransAck || formatRingId(s.ringId) !== formatRingId(r.ringId)) return false;
-      if (s.members.length !== running.length) return false;
-      if (!s.newMessageQueue.isEmpty() || !s.newMessageQueueTrans.isEmpty()) return false;
-      const seq = copy.seq;
-      if (s.myAru !== seq || s.myHighSeqReceived !== seq || s.myHighDelivered !== seq || s.lastReleased !== seq) return false;
-    }
-    return copy.aru === copy.seq;
+/**
+ * Is this set of processors one idle ring whose token the representative holds (§4.11, so
+ * no ORF token is in flight), with nothing queued and everything received, delivered and
+ * released up to the token's seq at every member? (Precondition of `rebaseQuiescentRing`.)
+ */
+export function ringQuiescent(members: readonly TotemSrp[]): boolean {
+  const first = members[0];
+  if (first === undefined) return false;
+  const r = members.find((s) => s.myId === first.ringId.rep);
+  if (r === undefined || !r.myTokenHeld || !r.timers.isPending("tokenHoldRetransmit")) return false;
+  const copy = r.retransmitCopy;
+  if (copy === undefined || copy.type !== MessageType.ORF_TOKEN || copy.aru !== copy.seq) return false;
+  for (const s of members) {
+    if (s.stateName !== "OPERATIONAL" || s.waitingTransAck || formatRingId(s.ringId) !== formatRingId(r.ringId)) return false;
+    if (s.members.length !== members.length) return false;
+    if (!s.newMessageQueue.isEmpty() || !s.newMessageQueueTrans.isEmpty()) return false;
+    const seq = copy.seq;
+    if (s.myAru !== seq || s.myHighSeqReceived !== seq || s.myHighDelivered !== seq || s.lastReleased !== seq) return false;
   }
+  return true;
+}
+
+/**
+ * Test-only: make a quiescent ring (`ringQuiescent`) look as if it had already carried
+ * messages up to `base`, so that a test can run the ring across the u32 wrap of message
+ * seqs. corosync starts every ring at seq 0 and wraps only after 2^32 messages, which no
+ * simulation sends. At every member this sets what the same ring would hold after `base`
+ * messages: aru, high seq received, high delivered, last released, last aru, last seq and
+ * the safe point to `base`, an empty sort-queue window starting at `base + 1`, and the stored
+ * token copy to seq = aru = `base` (aru_addr 0). The core's `invariants()` are checked at once
+ * (and by the simulator after every later step). Returns the seq the ring had reached.
+ */
+export function rebaseQuiescentRing(members: readonly TotemSrp[], base: number): number {
+  if (!ringQuiescent(members)) throw new Error("rebaseQuiescentRing: the ring is not quiescent");
+  const from = members[0]!.myAru;
+  const b = base >>> 0;
+  for (const s of members) {
+    s.myAru = s.myHighSeqReceived = s.myHighDelivered = s.lastReleased = b;
+    s.myLastAru = s.myLastSeq = s.mySafeSeq = b;
+    s.regularSortQueue.reinit((b + 1) >>> 0);
+    const copy = s.retransmitCopy;
+    if (copy !== undefined && copy.type === MessageType.ORF_TOKEN) {
+      copy.seq = b;
+      copy.aru = b;
+      copy.aruAddr = 0;
+      copy.rtrList = [];
+    }
+    s.invariants();
+  }
+  return from;
 }
 
 /**
