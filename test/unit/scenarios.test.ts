@@ -116,7 +116,8 @@ test("a failed check and a stabilize that cannot converge are failures whatever 
   const r2 = new ScenarioRunner();
   r2.run("cluster nodes=3 token=1000");
   r2.run("start 1 2 3");
-  // 1 hears 2 but 2 never hears 1, and 3 hears both: no ring of the mutual group {1,2,3} forms cleanly.
+  // 2 and 3 never hear 1, 1 hears them: 2 and 3 settle in a ring of their own, but 1 keeps
+  // hearing their traffic as foreign and re-forms its singleton ring over and over.
   r2.run("block 1>2 1>3");
   const out = r2.run("stabilize max=3000");
   assert.match(out[0]!, /^not converged within 3000ms/);
