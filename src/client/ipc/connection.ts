@@ -279,6 +279,31 @@ export class IpcClientConnection extends EventEmitter {
     return err;
   }
 
+  /**
+   * Removes the connection's shm directory if its server is dead, checking a few times over
+   * ~250 ms (a killed server may still be a zombie for a moment), as libqb clients do. Only a
+   * directory of the exact libqb shape whose pid is the server's own is ever removed.
+   */
+  private cleanupAfterDeadServer(): void {
+    const dir = dirname(this.names.request);
+    const m = /^\/dev\/shm\/qb-(\d+)-\d+-\d+-[A-Za-z0-9]{6}$/.exec(dir);
+    const pid = this.serverCred.pid;
+    if (!m || Number(m[1]) !== pid) return;
+    const attempt = (left: number[]): void => {
+      if (!pidAlive(pid)) {
+        rmSync(dir, { recursive: true, force: true });
+        return;
+      }
+      const next = left.shift();
+      if (next !== undefined) setTimeout(() => attempt(left), next).unref();
+    };
+    try {
+      attempt([10, 40, 200]);
+    } catch {
+      /* not ours to remove */
+    }
+  }
+
   private shutdown(reason: IpcError | undefined): void {
     if (this.closed) return;
     this.closed = true;
@@ -299,15 +324,7 @@ export class IpcClientConnection extends EventEmitter {
     }
     this.socket.destroy();
     // Like libqb: if the server died without cleaning up, remove its files for it.
-    const dir = dirname(this.names.request);
-    const m = /^\/dev\/shm\/qb-(\d+)-\d+-\d+-[A-Za-z0-9]{6}$/.exec(dir);
-    if (reason && m && Number(m[1]) === this.serverCred.pid && !pidAlive(this.serverCred.pid)) {
-      try {
-        rmSync(dir, { recursive: true, force: true });
-      } catch {
-        /* not ours to remove */
-      }
-    }
+    if (reason) this.cleanupAfterDeadServer();
     if (reason && this.listenerCount("error") > 0) this.emit("error", reason);
     this.emit("close", reason);
   }

@@ -5,7 +5,7 @@
  * the client opens them by the names in the setup reply. Also: removal of stale directories
  * left by dead servers.
  */
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { nativeAddon } from "./native.js";
 import { HDR, dataFileSize } from "./ring-index.js";
@@ -173,9 +173,16 @@ export function openClientShm(names: { request: string; response: string; event:
   }
 }
 
-/** True if a process with this pid exists in our pid namespace. */
+/** True if a process with this pid exists in our pid namespace and is not a zombie. */
 export function pidAlive(pid: number): boolean {
-  return pid > 0 && existsSync(`/proc/${pid}`);
+  if (!(pid > 0)) return false;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
+    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+    return state !== "Z" && state !== "X";
+  } catch {
+    return existsSync(`/proc/${pid}`);
+  }
 }
 
 const QB_DIR_RE = /^qb-(\d+)-(\d+)-(\d+)-[A-Za-z0-9]{6}$/;
