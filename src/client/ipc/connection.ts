@@ -63,6 +63,9 @@ const WAIT_SLICE_MS = 250;
 export class IpcClientConnection extends EventEmitter {
   private closed = false;
   private tail: Promise<unknown> = Promise.resolve();
+  private signalClosed!: (v: false) => void;
+  /** Resolves (false) when the connection closes; raced against response waits. */
+  private readonly closedSignal = new Promise<false>((resolve) => (this.signalClosed = resolve));
 
   private constructor(
     private readonly socket: net.Socket,
@@ -243,7 +246,9 @@ export class IpcClientConnection extends EventEmitter {
         this.shutdown(err);
         throw err;
       }
-      const got = await native.semWaitAsync(ring.headerBuffer, HDR.sem, slice);
+      // Race the pool-thread wait with our own close, so a close rejects the request at once;
+      // the wait itself ends within one slice (the mapping outlives it).
+      const got = await Promise.race([native.semWaitAsync(ring.headerBuffer, HDR.sem, slice), this.closedSignal]);
       if (this.closed) throw new IpcError("ENOTCONN", `@${this.socketName}: connection closed while waiting for a response`);
       if (got) return this.readTaken(ring);
     }
@@ -307,13 +312,7 @@ export class IpcClientConnection extends EventEmitter {
   private shutdown(reason: IpcError | undefined): void {
     if (this.closed) return;
     this.closed = true;
-    const native = nativeAddon();
-    // Wake a response wait parked on a pool thread; it sees `closed` and rejects.
-    try {
-      native.semPost(this.rings.response.headerBuffer, HDR.sem);
-    } catch {
-      /* unmapped already */
-    }
+    this.signalClosed(false);
     for (const r of [this.rings.request, this.rings.response, this.rings.event]) {
       try {
         r.refCount = Math.max(0, r.refCount - 1);
