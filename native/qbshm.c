@@ -12,6 +12,7 @@
  *   semWaitAsync(ab, off, ms) -> Promise<boolean>
  *                                     sem_clockwait on a libuv pool thread (client side only)
  *   getPeerCred(fd) -> {pid,uid,gid}  SO_PEERCRED of a connected unix socket
+ *   poisoned(ab) -> boolean           a SIGBUS on the mapping was absorbed (file truncated)
  *
  * Why post/trywait/getvalue are not glibc's: a shared ring header is writable by the peer.
  * glibc's sem_post derives the futex operation code from the `private` field stored inside
@@ -32,6 +33,7 @@
 #include <linux/futex.h>
 #include <node_api.h>
 #include <semaphore.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,6 +63,7 @@ typedef struct mapping {
   int waiters;  /* semWaitAsync calls in flight on this mapping */
   int unmapped; /* munmap done (or scheduled for when waiters reaches 0) */
   int finalized;
+  volatile sig_atomic_t poisoned; /* a SIGBUS hit it: the file was truncated under us */
   struct mapping *prev, *next;
 } mapping;
 
@@ -84,6 +87,52 @@ static mapping *map_find(void *addr) {
   for (mapping *m = g_maps; m; m = m->next)
     if (m->addr == addr && !m->unmapped) return m;
   return NULL;
+}
+
+/* ------------------------------------------------------------------------------------------
+ * SIGBUS guard. A peer owns its ring files and can ftruncate them; touching a mapped page
+ * past the new end of file raises SIGBUS, which would kill the daemon. The handler below
+ * replaces the faulting page of one of our mappings with a private zero page (the access then
+ * completes and reads zeros, which the ring checks reject) and marks the mapping poisoned so
+ * the owner can close the connection. Faults outside our mappings go to the previous handler
+ * (or the default action). Installed once, at module load.
+ */
+static struct sigaction g_old_bus;
+static long g_page_size = 4096;
+
+static void bus_handler(int sig, siginfo_t *si, void *uctx) {
+  char *a = (char *)si->si_addr;
+  for (mapping *m = g_maps; m; m = m->next) {
+    if (m->addr && a >= (char *)m->addr && a < (char *)m->addr + m->len) {
+      void *page = (void *)((uintptr_t)a & ~((uintptr_t)g_page_size - 1));
+      if (mmap(page, (size_t)g_page_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) != MAP_FAILED) {
+        m->poisoned = 1;
+        return;
+      }
+    }
+  }
+  if ((g_old_bus.sa_flags & SA_SIGINFO) && g_old_bus.sa_sigaction) {
+    g_old_bus.sa_sigaction(sig, si, uctx);
+    return;
+  }
+  if (!(g_old_bus.sa_flags & SA_SIGINFO) && g_old_bus.sa_handler != SIG_DFL && g_old_bus.sa_handler != SIG_IGN) {
+    g_old_bus.sa_handler(sig);
+    return;
+  }
+  signal(SIGBUS, SIG_DFL); /* returning re-executes the access: default action */
+}
+
+static void install_bus_guard(void) {
+  static int installed = 0;
+  if (installed) return;
+  installed = 1;
+  g_page_size = sysconf(_SC_PAGESIZE);
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = bus_handler;
+  sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGBUS, &sa, &g_old_bus);
 }
 
 /* munmap now if nobody waits; free the record once the finalizer has also run. */
@@ -311,6 +360,19 @@ static napi_value Unmap(napi_env env, napi_callback_info info) {
   return make_bool(env, 1);
 }
 
+/* poisoned(ab) -> boolean: true once a SIGBUS on this mapping was absorbed (see the guard). */
+static napi_value Poisoned(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  get_args(env, info, 1, argv);
+  bool is_ab = false;
+  if (napi_is_arraybuffer(env, argv[0], &is_ab) != napi_ok || !is_ab) return throw_arg(env, "expected an ArrayBuffer");
+  void *data = NULL;
+  size_t len = 0;
+  napi_get_arraybuffer_info(env, argv[0], &data, &len);
+  mapping *m = data ? map_find(data) : NULL;
+  return make_bool(env, m != NULL && m->poisoned);
+}
+
 /* ------------------------------------------------------------------------------------------
  * Semaphores.
  */
@@ -508,6 +570,7 @@ static napi_value Constants(napi_env env) {
 }
 
 static napi_value Init(napi_env env, napi_value exports) {
+  install_bus_guard();
   napi_property_descriptor props[] = {
       {"mapFile", NULL, MapFile, NULL, NULL, NULL, napi_enumerable, NULL},
       {"unmap", NULL, Unmap, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -517,6 +580,7 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"semGetValue", NULL, SemGetValue, NULL, NULL, NULL, napi_enumerable, NULL},
       {"semWaitAsync", NULL, SemWaitAsync, NULL, NULL, NULL, napi_enumerable, NULL},
       {"getPeerCred", NULL, GetPeerCred, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"poisoned", NULL, Poisoned, NULL, NULL, NULL, napi_enumerable, NULL},
       {"constants", NULL, NULL, NULL, NULL, Constants(env), napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { randomBytes } from "node:crypto";
+import { truncateSync } from "node:fs";
 import { IpcServer, type IpcConnection } from "../../src/runtime/ipc/server.js";
 import { IpcClientConnection } from "../../src/client/ipc/connection.js";
 import { decodeConnectionResponse, encodeConnectionRequest, readResponseHeader } from "../../src/runtime/ipc/protocol.js";
@@ -111,6 +112,22 @@ for (const [name, scribble] of scribbles) {
     raw.socket.write(new Uint8Array([1]));
     await waitFor(() => conn.isClosed, 2000, "the scribbler's disconnect");
     assert.equal(server.stats().protocolErrors, errorsBefore + 1);
+    assert.equal((await bystander.request(echoRequest(0, new Uint8Array(5)))).byteLength, 29);
+    raw.close();
+    await bystander.close();
+  });
+}
+
+for (const which of ["data", "header"] as const) {
+  test(`a client truncating its request ring's ${which} file (SIGBUS for a plain mmap) is disconnected; the server lives`, async () => {
+    const bystander = await IpcClientConnection.connect("echo", { prefix });
+    const raw = await rawConnect(`${prefix}-echo`);
+    const conn = newestConnection();
+    const ring = new ShmRing({ header: raw.request.header, data: raw.request.data }, raw.reply.maxMsgSize, "raw");
+    assert.equal(ring.write(echoRequest(0, new Uint8Array(10))), true);
+    truncateSync(`${raw.reply.request}-${which}`, 0);
+    raw.socket.write(new Uint8Array([1]));
+    await waitFor(() => conn.isClosed, 2000, "the truncating client's disconnect");
     assert.equal((await bystander.request(echoRequest(0, new Uint8Array(5)))).byteLength, 29);
     raw.close();
     await bystander.close();

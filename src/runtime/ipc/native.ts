@@ -61,6 +61,13 @@ export interface NativeAddon {
    * not held long after the reason to wait is gone.
    */
   semWaitAsync(ab: ArrayBuffer, offset: number, timeoutMs: number): Promise<boolean>;
+  /**
+   * True once an access to this mapping faulted because its file was truncated (a peer owns
+   * its ring files and can do that). The addon's SIGBUS guard then maps a zero page in place
+   * of the vanished one, so the access completes instead of killing the process; the owner
+   * must treat the ring as corrupt and close the connection.
+   */
+  poisoned(ab: ArrayBuffer): boolean;
   /** SO_PEERCRED of the unix socket `fd`. */
   getPeerCred(fd: number): PeerCred;
   /** sizeof(sem_t) and the page size, for layout checks. */

@@ -24,7 +24,7 @@ import {
 } from "./ring-index.js";
 
 /** Why a ring can no longer be used; the connection owning it must be closed. */
-export type RingFaultCode = ChunkFault | "semaphore_overflow" | "unmapped";
+export type RingFaultCode = ChunkFault | "semaphore_overflow" | "unmapped" | "truncated";
 
 /** A ring whose shared state is inconsistent (a peer scribbled on it, or it was closed). */
 export class RingFault extends Error {
@@ -144,6 +144,7 @@ export class ShmRing {
     this.words[w] = size;
     Atomics.store(this.hdr, HDR.writePt / 4, chunkStep(w, size, ws));
     this.storeMagic(wrapIndex(w + 1, ws), MAGIC.committed);
+    this.checkIntact();
     if (!this.native.semPost(this.map.header, HDR.sem)) {
       throw new RingFault("semaphore_overflow", `${this.label}: semaphore cannot be posted (value at maximum)`);
     }
@@ -156,7 +157,9 @@ export class ShmRing {
    */
   tryTake(): boolean {
     this.assertOpen();
-    return this.native.semTryWait(this.map.header, HDR.sem);
+    const taken = this.native.semTryWait(this.map.header, HDR.sem);
+    this.checkIntact();
+    return taken;
   }
 
   /**
@@ -190,6 +193,7 @@ export class ShmRing {
     this.words[r] = 0;
     this.storeMagic(wrapIndex(r + 1, ws), MAGIC.dead);
     Atomics.store(this.hdr, HDR.readPt / 4, chunkStep(r, size, ws));
+    this.checkIntact();
     return out;
   }
 
@@ -244,5 +248,15 @@ export class ShmRing {
 
   private assertOpen(): void {
     if (this.closed) throw new RingFault("unmapped", `${this.label}: ring is closed`);
+  }
+
+  /**
+   * Throws RingFault("truncated") if a file of this ring was truncated under us (a SIGBUS was
+   * absorbed by the addon's guard during an earlier access). Called after each operation.
+   */
+  checkIntact(): void {
+    if (this.native.poisoned(this.map.header) || this.native.poisoned(this.map.data)) {
+      throw new RingFault("truncated", `${this.label}: ring file truncated by the peer`);
+    }
   }
 }
