@@ -3,14 +3,14 @@
  * datagram on udp/udpu. Corosync 3 has no crypto on these transports; this format is this
  * product's own (README decision 2) and docs/secauth.md describes it byte by byte.
  *
- *   0       2   3   4          8                 16          20          20+n     36+n
- *   | magic | v | s | nodeid   | epoch           | counter   | payload   | tag    |
- *   | 5E CA |01 |   | u32 BE   | 8 random bytes  | u32 BE    | n bytes   | 16 B   |
- *   |<------------------ header = AAD ------------------------>|
- *                              |<-------- nonce (12) -------->|
+ *   offset  0       2    3    4          8                 16          20          20+n
+ *           | magic | ver| sui| node id  | epoch           | counter   | payload   | tag  |
+ *           | 5E CA | 01 | id | u32 BE   | 8 random bytes  | u32 BE    | n bytes   | 16 B |
+ *           |<------------ header: 20 bytes, the AAD ------------------>|
+ *                                       |<------ nonce: 12 bytes ------>|
  *
  * Keys: cluster key = HKDF-SHA256(authkey, salt "corosync-ts secauth v1", info binding the
- * suite, crypto_hash and cluster_name); sender key = HKDF-Expand(cluster key, "sender" ‖ nodeid).
+ * suite, crypto_hash and cluster_name); sender key = HKDF-Expand(cluster key, "sender-key" ‖ 0x00 ‖ node id).
  * Nonce = epoch ‖ counter: for one sender key (one node id) it never repeats, because the
  * counter only grows within an epoch and every start (and every counter exhaustion) draws a
  * fresh random 64-bit epoch; two epochs of a node collide with probability ≈ E²/2⁶⁵ over E
