@@ -72,7 +72,7 @@ class KeygenFailure extends Error {
   }
 }
 
-/** Runs the tool; resolves to the exit status. Never throws. */
+/** Runs the tool; resolves to the exit status. Only a bug (not a user or file error) rejects. */
 export async function runKeygen(argv: string[], io: KeygenIo): Promise<number> {
   try {
     const args = parseKeygenArgs(argv, io);

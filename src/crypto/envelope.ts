@@ -102,8 +102,8 @@ export interface Envelope {
    * hmac suites it is a view into `datagram` (copy it before reusing the datagram's memory).
    */
   open(datagram: Uint8Array): OpenResult;
-  /** A snapshot of the counters. */
-  stats(): EnvelopeStats;
+  /** The counters, updated in place as the envelope works (read them, do not write them). */
+  readonly stats: Readonly<EnvelopeStats>;
 }
 
 /** Builds an envelope; throws `EnvelopeConfigError` for a mode, key or node id it cannot use. */
@@ -150,8 +150,14 @@ class SecauthEnvelope implements Envelope {
   private readonly header = Buffer.alloc(HEADER_BYTES);
   private counter: number;
   private readonly senders: SenderTable<KeyObject>;
-  private readonly counts = { sealed: 0, opened: 0, epochRotations: 0 };
-  private readonly rejected: Record<OpenFailure, number> = { invalid_digest: 0, bad_header: 0, replay: 0, too_short: 0, plaintext: 0 };
+  readonly stats: EnvelopeStats = {
+    sealed: 0,
+    opened: 0,
+    rejected: { invalid_digest: 0, bad_header: 0, replay: 0, too_short: 0, plaintext: 0 },
+    epochRotations: 0,
+    senders: 0,
+    senderEvictions: 0,
+  };
 
   constructor(opts: EnvelopeOptions) {
     this.suite = suiteForMode(opts.mode);
@@ -189,7 +195,7 @@ class SecauthEnvelope implements Envelope {
       const tag = hmacTag(this.suite, this.sendKey, header, frame);
       out = Buffer.concat([header, frame, tag], HEADER_BYTES + frame.length + TAG_BYTES);
     }
-    this.counts.sealed++;
+    this.stats.sealed++;
     return out;
   }
 
@@ -208,17 +214,12 @@ class SecauthEnvelope implements Envelope {
     const frame = this.suite.kind === "aead" ? aeadOpen(this.suite, key, d) : hmacOpen(this.suite, key, d);
     if (frame === undefined) return this.reject(FAIL.invalid_digest);
     this.senders.accept(nodeId, epochHi, epochLo, counter, known ?? createSecretKey(key as Buffer));
-    this.counts.opened++;
+    this.stats.opened++;
+    if (known === undefined) {
+      this.stats.senders = this.senders.size;
+      this.stats.senderEvictions = this.senders.evictions;
+    }
     return { ok: true, frame, nodeId };
-  }
-
-  stats(): EnvelopeStats {
-    return {
-      ...this.counts,
-      rejected: { ...this.rejected },
-      senders: this.senders.size,
-      senderEvictions: this.senders.evictions,
-    };
   }
 
   /** The failure of a datagram whose header cannot be ours, or undefined if it may be. */
@@ -237,7 +238,7 @@ class SecauthEnvelope implements Envelope {
   }
 
   private reject(r: OpenResult): OpenResult {
-    if (!r.ok) this.rejected[r.reason]++;
+    if (!r.ok) this.stats.rejected[r.reason]++;
     return r;
   }
 
@@ -251,7 +252,7 @@ class SecauthEnvelope implements Envelope {
   private rotateEpoch(): void {
     this.drawEpoch();
     this.counter = 0;
-    this.counts.epochRotations++;
+    this.stats.epochRotations++;
   }
 }
 

@@ -180,7 +180,7 @@ test("tampering with any byte (header, payload, tag) is refused, and leaves the 
       }
     }
     assert.ok(rx.open(d).ok, "the untouched datagram still opens");
-    assert.equal(rx.stats().senders, 1);
+    assert.equal(rx.stats.senders, 1);
   }
 });
 
@@ -220,7 +220,7 @@ test("a plain Totem frame (either byte order) is 'plaintext', not a crash", () =
   assert.equal(reasonOf(rx.open(token)), "plaintext");
   assert.equal(reasonOf(rx.open(Uint8Array.of(0xc0, 0x70, 3, 0))), "plaintext");
   assert.equal(reasonOf(rx.open(Uint8Array.of(0x70, 0xc0))), "plaintext");
-  assert.equal(rx.stats().rejected.plaintext, 3);
+  assert.equal(rx.stats.rejected.plaintext, 3);
 });
 
 test("other headers: 2.x crypto header, unknown version or suite, node id 0, tiny datagrams", () => {
@@ -255,8 +255,8 @@ test("replays: a datagram opens once; reordering within the window is fine; too 
   assert.equal(reasonOf(rx.open(ds[3]!)), "replay", "seen");
   assert.equal(reasonOf(rx.open(ds[50]!)), "replay", "1049 below the highest: outside the 1024 window");
   assert.ok(rx.open(ds[1000]!).ok, "99 below, unseen");
-  assert.equal(rx.stats().rejected.replay, 3);
-  assert.equal(rx.stats().opened, 4);
+  assert.equal(rx.stats.rejected.replay, 3);
+  assert.equal(rx.stats.opened, 4);
 });
 
 test("a restarted sender (new epoch) is accepted; its old epoch is then refused", () => {
@@ -322,7 +322,7 @@ test("counter exhaustion rotates the epoch; receivers follow and refuse the old 
   assert.equal(Buffer.from(d1.subarray(8, 20)).toString("hex"), "0101010101010101fffffffe");
   assert.equal(Buffer.from(d2.subarray(8, 20)).toString("hex"), "0101010101010101ffffffff");
   assert.equal(Buffer.from(d3.subarray(8, 20)).toString("hex"), "020202020202020200000000");
-  assert.equal(tx.stats().epochRotations, 1);
+  assert.equal(tx.stats.epochRotations, 1);
   assert.ok(rx.open(d1).ok);
   assert.ok(rx.open(d3).ok);
   assert.equal(reasonOf(rx.open(d2)), "replay", "the old epoch is retired");
@@ -331,7 +331,7 @@ test("counter exhaustion rotates the epoch; receivers follow and refuse the old 
 test("sender state is bounded: least recently heard senders are evicted", () => {
   const rx = env({ nodeId: 100, maxSenders: 4 });
   for (let id = 1; id <= 10; id++) assert.ok(rx.open(env({ nodeId: id }).seal(frame(4))).ok);
-  const s = rx.stats();
+  const s = rx.stats;
   assert.equal(s.senders, 4);
   assert.equal(s.senderEvictions, 6);
 });
@@ -344,8 +344,8 @@ test("forged datagrams from unknown node ids create no state", () => {
     new DataView(f.buffer).setUint32(4, id);
     assert.equal(reasonOf(rx.open(f)), "invalid_digest");
   }
-  assert.equal(rx.stats().senders, 0);
-  assert.equal(rx.stats().rejected.invalid_digest, 200);
+  assert.equal(rx.stats.senders, 0);
+  assert.equal(rx.stats.rejected.invalid_digest, 200);
 });
 
 test("a node opens its own datagrams (udpu sends to itself too)", () => {
@@ -372,7 +372,7 @@ test("stats count seals, opens and each kind of refusal", () => {
   rx.open(d);
   rx.open(Uint8Array.of(1));
   rx.open(Uint8Array.of(0x70, 0xc0, 3));
-  assert.deepEqual(rx.stats(), {
+  assert.deepEqual(rx.stats, {
     sealed: 0,
     opened: 1,
     epochRotations: 0,
@@ -380,7 +380,7 @@ test("stats count seals, opens and each kind of refusal", () => {
     senders: 1,
     senderEvictions: 0,
   });
-  assert.equal(tx.stats().sealed, 1);
+  assert.equal(tx.stats.sealed, 1);
 });
 
 test("configuration errors are EnvelopeConfigError with a code", () => {

@@ -63,7 +63,7 @@ test("arbitrary bytes never throw and are never accepted", () => {
       }),
       { numRuns: 300 },
     );
-    assert.equal(rx.stats().senders, 0);
+    assert.equal(rx.stats.senders, 0);
   }
 });
 
