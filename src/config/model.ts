@@ -161,7 +161,10 @@ export interface CorosyncConfig {
   transport: Transport;
   ipVersion: "ipv4" | "ipv6" | "ipv4-6" | "ipv6-4";
   nodes: NodeConfig[];
-  /** 1.x files without a nodelist: `totem.nodeid`, if set. */
+  /**
+   * `totem.nodeid`, if set: the local node id of a 1.x file without a nodelist; with a
+   * nodelist (ours) it selects the local node's entry.
+   */
   nodeId?: number;
   clearNodeHighBit: boolean;
   interfaces: InterfaceConfig[];
@@ -203,7 +206,7 @@ export function buildConfigModel(flat: FlatConfig, env: Env): CorosyncConfig {
   const clusterName = s("totem.cluster_name");
   if (clusterName !== undefined) model.clusterName = clusterName;
   const nodeId = flatNumber(flat, "totem.nodeid");
-  if (nodeId !== undefined && model.nodes.length === 0) model.nodeId = nodeId;
+  if (nodeId !== undefined) model.nodeId = nodeId;
   return model;
 }
 

@@ -328,6 +328,13 @@ function checkTotemNodeId(ctx: Ctx): void {
   const { flat, out } = ctx;
   if (!flat.entries.has("totem.nodeid")) return;
   const at = posOf(flat, "totem.nodeid");
-  if (ctx.nodelist) out.warning(at, "nodeid appears both in totem section and nodelist. Nodelist one is used.", "totem.nodeid");
+  // Ours: with a nodelist, totem.nodeid names the local node's entry, so several nodes can
+  // share one host (127.0.0.x) where every ring0_addr is local. corosync 3 ignores it.
+  if (ctx.nodelist) {
+    const id = flatNumber(flat, "totem.nodeid");
+    const listed = [...flat.entries.keys()].some((k) => /^nodelist\.node\.\d+\.nodeid$/.test(k) && flatNumber(flat, k) === id);
+    if (!listed) out.error(at, `totem.nodeid ${id} names no node of the nodelist (it selects the local node's entry)`, "totem.nodeid");
+    else out.notice(at, "totem.nodeid selects the local node's nodelist entry (corosync 3 ignores it and matches local addresses)", "totem.nodeid");
+  }
   else if (flatNumber(flat, "totem.nodeid") === 0) out.error(at, "nodeid 0 is reserved; node ids start at 1", "totem.nodeid");
 }

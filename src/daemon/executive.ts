@@ -1,13 +1,254 @@
 /**
- * Placeholder seam for the executive's start-up; replaced by the real daemon wiring.
- * `corosync` without `-t` calls this after the configuration has been loaded and checked.
+ * The executive: loads the configuration into cmap, sets up logging, takes the pid-file lock,
+ * builds the network (transport + secauth envelope) and the Totem stack (SRP core, totempg,
+ * membership view), then drives it until SIGTERM/SIGINT, on which it multicasts a LEAVE and
+ * exits 0. Exit codes follow corosync (`exec/util.h`).
  */
+import { spawn } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { applyCorosyncReadOnlyKeys } from "../core/cmap/readonly.js";
+import { CmapStore } from "../core/cmap/store.js";
+import { CmapType } from "../core/cmap/types.js";
+import { TotemPg } from "../core/pg/totempg.js";
+import { TotemSrp } from "../core/totem/srp.js";
+import type { LogLevel, SrpConfig } from "../core/totem/types.js";
+import { MTU_ENCAPSULATION_RESERVE } from "../core/totem/constants.js";
+import { formatDiagnostic, hasErrors } from "../config/diagnostics.js";
+import { loadConfigFile } from "../config/load.js";
+import type { CorosyncConfig, Env } from "../config/model.js";
+import { Logger } from "./log/logger.js";
+import { LogPriority } from "./log/format.js";
+import { loggingOptionsFromCmap } from "./log/options.js";
+import { TotemDriver } from "../runtime/driver.js";
+import { acquirePidFile, AlreadyRunningError, DEFAULT_RUN_DIR, releasePidFile } from "../runtime/pidfile.js";
+import { loadRingSeq, storeRingSeq } from "../runtime/ringid-store.js";
+import { MembershipView } from "./membership.js";
+import { publishStats } from "./stats.js";
+import { setUpNetwork } from "./network.js";
+import { setUpEnvelope } from "./secauth.js";
+
+/** corosync's exit statuses (`enum e_corosync_done`). */
+export const ExitCode = {
+  EXIT: 0,
+  FORK: 4,
+  MAINCONFIGREAD: 8,
+  LOGSETUP: 9,
+  FATAL_ERR: 15,
+  ACQUIRE_LOCK: 17,
+  ALREADY_RUNNING: 18,
+  STORE_RINGID: 21,
+} as const;
+
 export interface ExecutiveOptions {
   configFile: string;
   foreground: boolean;
+  env?: Env;
 }
 
-export async function startExecutive(_opts: ExecutiveOptions): Promise<number> {
-  process.stderr.write("corosync: the executive is not wired yet\n");
-  return 1;
+const LEVEL_PRIORITY: Readonly<Record<LogLevel, LogPriority>> = {
+  error: LogPriority.ERR,
+  warning: LogPriority.WARNING,
+  notice: LogPriority.NOTICE,
+  info: LogPriority.INFO,
+  debug: LogPriority.DEBUG,
+  trace: LogPriority.TRACE,
+};
+
+function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version?: string };
+    return pkg.version ?? "unknown";
+  } catch {
+    return "unknown";
+  }
+}
+
+/** The SRP core's view of the effective totem configuration. */
+export function srpConfigOf(config: CorosyncConfig, envelopeOverhead = 0): SrpConfig {
+  const t = config.totem;
+  return {
+    tokenMs: t.tokenMs,
+    tokenRetransmitMs: t.tokenRetransmitMs,
+    holdMs: t.holdMs,
+    joinMs: t.joinMs,
+    consensusMs: t.consensusMs,
+    mergeMs: t.mergeMs,
+    tokenWarningPercent: t.tokenWarningPercent,
+    failRecvConst: t.failRecvConst,
+    seqnoUnchangedConst: t.seqnoUnchangedConst,
+    windowSize: t.windowSize,
+    maxMessages: t.maxMessages,
+    missCountConst: t.missCountConst,
+    heartbeatFailuresAllowed: t.heartbeatFailuresAllowed,
+    maxNetworkDelayMs: t.maxNetworkDelayMs,
+    cancelTokenHoldOnRetransmit: t.cancelTokenHoldOnRetransmit,
+    // The envelope's bytes come off the same budget, so a recovery copy still fits netmtu.
+    netMtu: t.netMtu - MTU_ENCAPSULATION_RESERVE - envelopeOverhead,
+  };
+}
+
+/** Start the executive; resolves with the exit status. */
+export async function startExecutive(opts: ExecutiveOptions): Promise<number> {
+  const env = opts.env ?? process.env;
+  if (!opts.foreground) return daemonize(opts, env);
+  const loaded = loadConfigFile(opts.configFile, env);
+  if (!loaded.ok || hasErrors(loaded.diagnostics)) {
+    for (const d of loaded.diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`);
+    return ExitCode.MAINCONFIGREAD;
+  }
+  const config = loaded.config;
+  const cmap = new CmapStore();
+  for (const e of loaded.cmapEntries) cmap.set(e.key, e.value, { force: true });
+  applyCorosyncReadOnlyKeys(cmap);
+  const logger = new Logger({ options: loggingOptionsFromCmap(cmap) });
+  const log = (subsys: string, level: LogLevel, text: string): void => logger.log(subsys, LEVEL_PRIORITY[level], text);
+  log("MAIN", "notice", `Corosync Cluster Engine '${packageVersion()}' starting up`);
+  try {
+    return await runExecutive(config, cmap, logger, log, env);
+  } catch (e) {
+    log("MAIN", "error", `Corosync Cluster Engine exiting with an error: ${(e as Error).stack ?? String(e)}`);
+    await logger.close();
+    return ExitCode.FATAL_ERR;
+  }
+}
+
+async function runExecutive(
+  config: CorosyncConfig,
+  cmap: CmapStore,
+  logger: Logger,
+  log: (subsys: string, level: LogLevel, text: string) => void,
+  env: Env,
+): Promise<number> {
+  const fail = async (code: number, text: string): Promise<number> => {
+    log("MAIN", "error", text);
+    await logger.close();
+    return code;
+  };
+  const runDir = env.COROSYNC_RUN_DIR || DEFAULT_RUN_DIR;
+  let pidPath: string;
+  try {
+    pidPath = acquirePidFile(runDir);
+  } catch (e) {
+    return fail(e instanceof AlreadyRunningError ? ExitCode.ALREADY_RUNNING : ExitCode.ACQUIRE_LOCK, (e as Error).message);
+  }
+  const release = (): void => releasePidFile(pidPath);
+  let net;
+  let secauth;
+  try {
+    net = setUpNetwork(config, env);
+    secauth = setUpEnvelope(config, net.localNodeId);
+  } catch (e) {
+    release();
+    return fail(ExitCode.MAINCONFIGREAD, (e as Error).message);
+  }
+  const nodeId = net.localNodeId;
+  let ringSeq: bigint;
+  try {
+    ringSeq = loadRingSeq(config.system.stateDir, nodeId);
+  } catch (e) {
+    release();
+    return fail(ExitCode.STORE_RINGID, (e as Error).message);
+  }
+  cmap.set("runtime.votequorum.this_node_id", { type: CmapType.UINT32, value: nodeId }, { force: true });
+  cmap.set("nodelist.local_node_pos", { type: CmapType.UINT32, value: Math.max(0, config.nodes.findIndex((n) => n.nodeId === nodeId)) }, { force: true });
+
+  const srpConfig = srpConfigOf(config, secauth?.overhead ?? 0);
+  if (secauth !== undefined) log("TOTEM", "notice", `secauth: ${secauth.suiteName} envelope, key from ${secauth.keySource}`);
+  let pgRef: TotemPg | undefined;
+  const membership = new MembershipView(() => pgRef!, cmap, net.addressesOf, log);
+  const pg = new TotemPg({ netMtu: srpConfig.netMtu, nodeId, upper: membership });
+  pgRef = pg;
+  const srp = new TotemSrp({ nodeId, config: srpConfig, persistedRingSeq: ringSeq, upcalls: pg });
+  pg.attach(srp);
+  const transport = net.transport;
+  const driver = new TotemDriver({
+    srp,
+    pg,
+    transport,
+    envelope: secauth?.envelope,
+    upper: membership,
+    log,
+    logLimited: (key, intervalMs, subsys, level, text) => {
+      if (!logger.rateLimited(key, intervalMs)) log(subsys, level, text);
+    },
+    persistRingId: (ringId) => storeRingSeq(config.system.stateDir, nodeId, ringId.seq),
+    clock: () => performance.now(),
+  });
+  const transportText = { udpu: "UDP/IP Unicast", udp: "UDP/IP Multicast", knet: "Kronosnet" }[transport.name];
+  log("TOTEM", "notice", `Initializing transport (${transportText}).`);
+  try {
+    await transport.start({
+      onDatagram: (bytes, from) => driver.onDatagram(bytes, from),
+      onLog: (level, text) => log("TOTEM", level, text),
+      // The transport logs the change itself (corosync's words); cmap follows at once.
+      onRingStatus: () => publishStats(cmap, srp, driver.dropped, transport),
+    });
+  } catch (e) {
+    release();
+    return fail(ExitCode.FATAL_ERR, `Unable to start the ${transport.name} transport: ${(e as Error).message}`);
+  }
+  log("TOTEM", "notice", `The network interface [${transport.localAddress}] is now up.`);
+  log("MAIN", "notice", `Local node id ${nodeId}, ring seq ${ringSeq} loaded from ${join(config.system.stateDir, `ringid_${nodeId}`)}`);
+  driver.start();
+  const statsTimer = setInterval(() => publishStats(cmap, srp, driver.dropped, transport), 1000);
+  statsTimer.unref();
+
+  return new Promise<number>((resolve) => {
+    let exiting = false;
+    const shutdown = (signal: string): void => {
+      if (exiting) return;
+      exiting = true;
+      log("MAIN", "notice", `Node was shut down by a signal (${signal})`);
+      driver.leave();
+      clearInterval(statsTimer);
+      // Give the LEAVE datagrams a moment to leave the socket buffers before closing.
+      setTimeout(() => {
+        void transport.close().finally(async () => {
+          release();
+          log("MAIN", "notice", "Corosync Cluster Engine exiting normally");
+          await logger.close();
+          resolve(ExitCode.EXIT);
+        });
+      }, 20);
+    };
+    for (const sig of ["SIGTERM", "SIGINT", "SIGQUIT"] as const) process.on(sig, () => shutdown(sig));
+    // corosync's diagnostic signal: log the counters (drops by reason, transport, membership).
+    process.on("SIGUSR2", () => {
+      publishStats(cmap, srp, driver.dropped, transport);
+      const drops = Object.entries(driver.dropped).map(([k, v]) => `${k}=${v}`).join(" ") || "none";
+      const tx = Object.entries(transport.stats).map(([k, v]) => `${k}=${v}`).join(" ");
+      log("MAIN", "notice", `Statistics: state ${srp.stateName}, ring ${membership.ringId}, members [${membership.members.join(" ")}]; frames dropped: ${drops}; transport: ${tx}; srp rejected ${srp.stats.rx_msg_rejected}`);
+    });
+  });
+}
+
+/**
+ * Without `-f`, corosync forks into the background. We start ourselves detached with `-f`
+ * and wait until the child has taken the pid-file lock (ready) or has exited (its status).
+ */
+async function daemonize(opts: ExecutiveOptions, env: Env): Promise<number> {
+  const script = process.argv[1];
+  if (script === undefined) return ExitCode.FORK;
+  const child = spawn(process.execPath, [script, "-f", "-c", opts.configFile], { detached: true, stdio: "ignore", env: { ...env } });
+  const runDir = env.COROSYNC_RUN_DIR || DEFAULT_RUN_DIR;
+  const pidFile = join(runDir, "corosync.pid");
+  return new Promise<number>((resolve) => {
+    let done = false;
+    const finish = (code: number): void => {
+      if (done) return;
+      done = true;
+      clearInterval(poll);
+      child.unref();
+      resolve(code);
+    };
+    child.on("exit", (code) => finish(code ?? ExitCode.FORK));
+    child.on("error", () => finish(ExitCode.FORK));
+    const started = Date.now();
+    const poll = setInterval(() => {
+      if (existsSync(pidFile) && readFileSync(pidFile, "utf8").trim() === String(child.pid)) finish(ExitCode.EXIT);
+      else if (Date.now() - started > 30_000) finish(ExitCode.FORK);
+    }, 50);
+  });
 }

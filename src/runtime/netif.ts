@@ -87,10 +87,13 @@ export function findBindAddress(bindnetaddr: string, locals: readonly LocalAddre
   const family = familyOf(bindnetaddr);
   if (family === undefined) return undefined;
   const candidates = locals.filter((l) => l.family === family);
-  return (
-    candidates.find((l) => sameAddress(l.address, bindnetaddr)) ??
-    candidates.find((l) => sameSubnet(l.address, bindnetaddr, l.netmask))
-  );
+  const exact = candidates.find((l) => sameAddress(l.address, bindnetaddr));
+  if (exact !== undefined) return exact;
+  // Every address of a loopback interface's subnet (127.0.0.0/8 on lo) is local and can be
+  // bound as itself: several nodes on one host use 127.0.0.1, 127.0.0.2, ...
+  const loop = candidates.find((l) => l.internal && sameSubnet(l.address, bindnetaddr, l.netmask));
+  if (loop !== undefined) return { ...loop, address: bindnetaddr };
+  return candidates.find((l) => sameSubnet(l.address, bindnetaddr, l.netmask));
 }
 
 /** Like `findBindAddress`, but a clear error naming what was searched when nothing matches. */

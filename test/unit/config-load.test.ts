@@ -4,7 +4,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -161,9 +161,27 @@ test("corosync -v, -h, -p/-r and unknown options", () => {
   assert.match(bad.stderr, /usage: corosync/);
 });
 
-test("corosync without -t: a valid configuration is handed to the executive", () => {
-  // The executive is a placeholder until the daemon is wired: it reports and returns 1.
-  const r = corosync(["-f", "-c", example("single-node.conf")]);
-  assert.notEqual(r.status, 8);
-  assert.doesNotMatch(r.stderr, /error:/);
+test("corosync without -t: a valid configuration starts the executive, which leaves cleanly on SIGTERM", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "corosync-run-"));
+  try {
+    const child = spawn(process.execPath, [cli, "-f", "-c", example("single-node.conf")], {
+      env: { ...process.env, COROSYNC_RUN_DIR: join(dir, "run"), COROSYNC_STATE_DIR: join(dir, "state") },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.stderr.on("data", (d) => (out += d));
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    const started = Date.now();
+    while (!/ready to provide service/.test(out)) {
+      if (Date.now() - started > 30_000 || child.exitCode !== null) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.match(out, /ready to provide service/, out);
+    child.kill("SIGTERM");
+    assert.equal(await exited, 0, out);
+    assert.doesNotMatch(out, /error/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -167,9 +167,10 @@ test("node ids: unique, not 0, derived from IPv4 on udp/udpu, explicit for IPv6,
   oneError(knet, "Knet requires nodeid to be less than 65536 for address '10.0.0.2'.");
 });
 
-test("totem.nodeid: ignored with a nodelist (warning); a 1.x local nodeid of 0 is rejected", () => {
-  const ds = noErrors(udpu2({ totem: "\tnodeid: 7\n" }));
-  assert.ok(ds.some((d) => d.severity === "warning" && d.key === "totem.nodeid"));
+test("totem.nodeid: with a nodelist it selects the local entry (notice) and must name a listed node; a 1.x local nodeid of 0 is rejected", () => {
+  const ds = noErrors(udpu2({ totem: "\tnodeid: 2\n" }));
+  assert.ok(ds.some((d) => d.severity === "notice" && d.key === "totem.nodeid" && /selects the local node/.test(d.message)));
+  oneError(udpu2({ totem: "\tnodeid: 7\n" }), "totem.nodeid 7 names no node of the nodelist");
   oneError(udp1x("\t\tbindnetaddr: 10.0.0.0\n\t\tmcastaddr: 239.1.1.1\n\t\tmcastport: 5405\n", "\tnodeid: 0\n"), "nodeid 0 is reserved");
 });
 

@@ -189,14 +189,25 @@ test("packets that do not add up and messages whose group header does not decode
   assert.deepEqual(b.got.map((g) => g.body), [bodyOf(Y)]);
 });
 
-test("assembly bound: a message of MESSAGE_SIZE_MAX passes, a 2 MiB one is dropped and counted, traffic after it flows", () => {
+test("assembly bound: the sender refuses a message above MESSAGE_SIZE_MAX; one of exactly MESSAGE_SIZE_MAX passes", () => {
   const a = pgNode(1);
   const b = pgNode(2);
-  assert.ok(a.pg.mcastGroup(0, "a", [bytes(2 * MESSAGE_SIZE_MAX, 3)]));
+  assert.throws(() => a.pg.mcastGroup(0, "a", [bytes(2 * MESSAGE_SIZE_MAX, 3)]), RangeError);
+  // 5 bytes of group header ("a") + body = exactly MESSAGE_SIZE_MAX.
+  assert.ok(a.pg.mcastGroup(0, "a", [bytes(MESSAGE_SIZE_MAX - 5, 3)]));
   assert.ok(a.pg.mcastGroup(0, "a", [bytes(100, 4)]));
   a.pg.tokenReceived();
   deliverAll(1, a.lower.send(), [b]);
-  assert.deepEqual(b.got.map((g) => g.body.byteLength), [100]);
+  assert.deepEqual(b.got.map((g) => g.body.byteLength), [MESSAGE_SIZE_MAX - 5, 100]);
+});
+
+test("assembly bound: a hostile sender's endless fragment chain is dropped and counted; its next whole message flows", () => {
+  const b = pgNode(2);
+  const chunk = new Uint8Array(1400);
+  b.pg.deliver(3, encodePgPacket(1, 0, [chunk]), false);
+  for (let i = 0; i * 1400 < MESSAGE_SIZE_MAX + 10_000; i++) b.pg.deliver(3, encodePgPacket(1, 1, [chunk]), false);
+  b.pg.deliver(3, encodePgPacket(0, 1, [chunk, Y]), false);
+  assert.deepEqual(b.got.map((g) => g.body), [bodyOf(Y)]);
   assert.equal(b.pg.stats.rx_thrown_away, 1);
 });
 

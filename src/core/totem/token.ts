@@ -384,8 +384,9 @@ export function onTokenTimeout(s: TotemSrp): void {
 /** `timer_function_orf_token_warning`: log that the token is late, and re-arm. */
 export function onTokenWarning(s: TotemSrp): void {
   if (s.cfg.tokenWarningPercent <= 0) return;
-  const since = s.lastTokenRxAt > 0 ? s.now - s.lastTokenRxAt : 0;
-  s.log("notice", `Token has not been received in ${since} ms `);
+  // Since the last token, or since the timer was armed when none has come yet.
+  const since = s.lastTokenRxAt > 0 ? s.now - s.lastTokenRxAt : Math.trunc((s.cfg.tokenWarningPercent * s.cfg.tokenMs) / 100);
+  s.log("notice", `Token has not been received in ${Math.round(since)} ms `);
   s.startTimer("tokenWarning", Math.trunc((s.cfg.tokenWarningPercent * s.cfg.tokenMs) / 100));
 }
 

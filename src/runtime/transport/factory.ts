@@ -58,7 +58,11 @@ export function planLocalNode(config: CorosyncConfig, locals: readonly LocalAddr
   if (config.transport === "knet") throw new Error("transport knet is not implemented by the udp/udpu transport layer");
   const rings = ringCount(config);
   if (config.nodes.length > 0) {
-    const { node } = findLocalNode(config.nodes, locals, hostName, 0);
+    const chosen = config.nodeId === undefined ? undefined : config.nodes.find((n) => n.nodeId === config.nodeId);
+    if (config.nodeId !== undefined && chosen === undefined) {
+      throw new NetifError("NO_LOCAL_NODE", `totem.nodeid ${config.nodeId} names no node of the nodelist`);
+    }
+    const node = chosen ?? findLocalNode(config.nodes, locals, hostName, 0).node;
     const bound: LocalAddress[] = [];
     for (let r = 0; r < rings; r++) {
       const addr = node.ringAddrs[r];

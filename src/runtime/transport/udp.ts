@@ -134,7 +134,8 @@ export class UdpTransport implements RingTransport {
   }
 
   sendToNode(nodeId: number, bytes: Uint8Array): void {
-    const address = this.configured.get(nodeId) ?? this.learned.get(nodeId);
+    // Our own address is known without a nodelist: a singleton ring's tokens go to ourselves.
+    const address = this.configured.get(nodeId) ?? this.learned.get(nodeId) ?? (nodeId === this.opts.localNodeId ? this.localAddress : undefined);
     if (address === undefined || this.sendSocket === undefined || this.closed) {
       this.stats.tx_errors++;
       if (address === undefined && this.errorLog.shouldLog(`unknown ${nodeId}`)) this.log("debug", `udp: no ring ${this.ring} address known for node ${nodeId}; datagram dropped`);
