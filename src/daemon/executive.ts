@@ -25,6 +25,7 @@ import { TotemDriver } from "../runtime/driver.js";
 import { acquirePidFile, AlreadyRunningError, DEFAULT_RUN_DIR, releasePidFile } from "../runtime/pidfile.js";
 import { loadRingSeq, storeRingSeq } from "../runtime/ringid-store.js";
 import { MembershipView } from "./membership.js";
+import { ServiceHost } from "../core/services/host.js";
 import { publishStats } from "./stats.js";
 import { setUpNetwork } from "./network.js";
 import { setUpEnvelope } from "./secauth.js";
@@ -156,10 +157,19 @@ async function runExecutive(
 
   const srpConfig = srpConfigOf(config, secauth?.overhead ?? 0);
   if (secauth !== undefined) log("TOTEM", "notice", `secauth: ${secauth.suiteName} envelope, key from ${secauth.keySource}`);
-  let pgRef: TotemPg | undefined;
-  const membership = new MembershipView(() => pgRef!, cmap, net.addressesOf, log);
-  const pg = new TotemPg({ netMtu: srpConfig.netMtu, nodeId, upper: membership });
-  pgRef = pg;
+  const membership = new MembershipView(cmap, net.addressesOf, log);
+  let driverRef: TotemDriver | undefined;
+  const host = new ServiceHost(nodeId, {
+    now: () => performance.now(),
+    schedule: (ms, fn) => {
+      const t = setTimeout(() => driverRef?.run(() => fn()), ms);
+      return { cancel: () => clearTimeout(t) };
+    },
+    log: (level, subsys, text) => log(subsys, level, text),
+  });
+  host.addListener(membership);
+  const pg = new TotemPg({ netMtu: srpConfig.netMtu, nodeId, upper: host });
+  host.attach(pg);
   const srp = new TotemSrp({ nodeId, config: srpConfig, persistedRingSeq: ringSeq, upcalls: pg });
   pg.attach(srp);
   const transport = net.transport;
@@ -168,7 +178,7 @@ async function runExecutive(
     pg,
     transport,
     envelope: secauth?.envelope,
-    upper: membership,
+    upper: host,
     log,
     logLimited: (key, intervalMs, subsys, level, text) => {
       if (!logger.rateLimited(key, intervalMs)) log(subsys, level, text);
@@ -177,6 +187,7 @@ async function runExecutive(
     clock: () => performance.now(),
   });
   const transportText = { udpu: "UDP/IP Unicast", udp: "UDP/IP Multicast", knet: "Kronosnet" }[transport.name];
+  driverRef = driver;
   log("TOTEM", "notice", `Initializing transport (${transportText}).`);
   try {
     await transport.start({
