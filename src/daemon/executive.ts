@@ -26,6 +26,10 @@ import { acquirePidFile, AlreadyRunningError, DEFAULT_RUN_DIR, releasePidFile } 
 import { loadRingSeq, storeRingSeq } from "../runtime/ringid-store.js";
 import { MembershipView } from "./membership.js";
 import { ServiceHost } from "../core/services/host.js";
+import { SERVICE_FACTORIES, type ServiceContext } from "./services/index.js";
+import { IpcServer } from "../runtime/ipc/server.js";
+import { ipcAllowed } from "./ipc-auth.js";
+import { reloadConfiguration } from "./reload.js";
 import { publishStats } from "./stats.js";
 import { setUpNetwork } from "./network.js";
 import { setUpEnvelope } from "./secauth.js";
@@ -107,7 +111,7 @@ export async function startExecutive(opts: ExecutiveOptions): Promise<number> {
   const log = (subsys: string, level: LogLevel, text: string): void => logger.log(subsys, LEVEL_PRIORITY[level], text);
   log("MAIN", "notice", `Corosync Cluster Engine '${packageVersion()}' starting up`);
   try {
-    return await runExecutive(config, cmap, logger, log, env);
+    return await runExecutive(opts.configFile, config, cmap, logger, log, env);
   } catch (e) {
     log("MAIN", "error", `Corosync Cluster Engine exiting with an error: ${(e as Error).stack ?? String(e)}`);
     await logger.close();
@@ -116,6 +120,7 @@ export async function startExecutive(opts: ExecutiveOptions): Promise<number> {
 }
 
 async function runExecutive(
+  configFile: string,
   config: CorosyncConfig,
   cmap: CmapStore,
   logger: Logger,
@@ -202,7 +207,53 @@ async function runExecutive(
   }
   log("TOTEM", "notice", `The network interface [${transport.localAddress}] is now up.`);
   log("MAIN", "notice", `Local node id ${nodeId}, ring seq ${ringSeq} loaded from ${join(config.system.stateDir, `ringid_${nodeId}`)}`);
+  let shutdownRequest: (reason: string) => void = () => {};
+  const ctx: ServiceContext = {
+    config,
+    configFile,
+    env,
+    nodeId,
+    cmap,
+    host,
+    srp,
+    transport,
+    log,
+    requestShutdown: (reason) => shutdownRequest(reason),
+    reloadConfig: async () => {
+      const r = reloadConfiguration(configFile, env, cmap);
+      if (r.ok) logger.applyConfig(loggingOptionsFromCmap(cmap));
+      log("CFG", r.ok ? "notice" : "error", r.message);
+      return r;
+    },
+    reopenLogs: () => void logger.reopen(),
+  };
+  const modules = SERVICE_FACTORIES.map((f) => f(ctx));
+  for (const m of modules) if (m.engine !== undefined) host.register(m.engine);
+  for (const m of modules) {
+    if (m.engine !== undefined) cmap.set(`internal_configuration.service.${m.engine.id}.name`, { type: CmapType.STRING, value: m.engine.name }, { force: true });
+  }
+  const ipcServices = Object.fromEntries(modules.filter((m) => m.ipc !== undefined).map((m) => [m.ipc!.name, m.ipc!.handler]));
+  const ipc = new IpcServer({
+    services: ipcServices,
+    authorize: (cred) => {
+      const ok = ipcAllowed(cmap, cred);
+      if (!ok) {
+        const text = `Denied connection, uid ${cred.uid} gid ${cred.gid} pid ${cred.pid} is not allowed (uid 0, gid 0 or uidgid entries)`;
+        if (!logger.rateLimited(`ipc-deny:${cred.uid}:${cred.gid}`, 10_000)) log("MAIN", "warning", text);
+      }
+      return ok;
+    },
+    log: (level, text) => log("MAIN", level, text),
+  });
   driver.start();
+  try {
+    if (Object.keys(ipcServices).length > 0) await ipc.start();
+  } catch (e) {
+    driver.stop();
+    await transport.close();
+    release();
+    return fail(ExitCode.FATAL_ERR, `Can't start IPC: ${(e as Error).message}`);
+  }
   const statsTimer = setInterval(() => publishStats(cmap, srp, driver.dropped, transport), 1000);
   statsTimer.unref();
 
@@ -211,9 +262,11 @@ async function runExecutive(
     const shutdown = (signal: string): void => {
       if (exiting) return;
       exiting = true;
-      log("MAIN", "notice", `Node was shut down by a signal (${signal})`);
+      log("MAIN", "notice", signal.startsWith("SIG") ? `Node was shut down by a signal (${signal})` : `Node was shut down: ${signal}`);
       driver.leave();
       clearInterval(statsTimer);
+      for (const m of modules) m.stop?.();
+      void ipc.stop();
       // Give the LEAVE datagrams a moment to leave the socket buffers before closing.
       setTimeout(() => {
         void transport.close().finally(async () => {
@@ -224,6 +277,7 @@ async function runExecutive(
         });
       }, 20);
     };
+    shutdownRequest = (reason) => shutdown(reason);
     for (const sig of ["SIGTERM", "SIGINT", "SIGQUIT"] as const) process.on(sig, () => shutdown(sig));
     // corosync's diagnostic signal: log the counters (drops by reason, transport, membership).
     process.on("SIGUSR2", () => {

@@ -1,0 +1,46 @@
+/**
+ * The executive's services: each module contributes a pure engine (registered with the
+ * service host; exec messages and sync) and/or an IPC handler (libqb protocol, served under
+ * corosync's socket name). Add a service by adding its factory to `SERVICE_FACTORIES`.
+ */
+import type { CmapStore } from "../../core/cmap/store.js";
+import type { ServiceHost } from "../../core/services/host.js";
+import type { ServiceEngine } from "../../core/services/types.js";
+import type { TotemSrp } from "../../core/totem/srp.js";
+import type { CorosyncConfig, Env } from "../../config/model.js";
+import type { IpcServiceHandler } from "../../runtime/ipc/server.js";
+import type { Transport } from "../../runtime/transport/types.js";
+import type { LogLevel } from "../../core/totem/types.js";
+
+/** Everything a service module may use. */
+export interface ServiceContext {
+  config: CorosyncConfig;
+  configFile: string;
+  env: Env;
+  nodeId: number;
+  cmap: CmapStore;
+  host: ServiceHost;
+  srp: TotemSrp;
+  transport: Transport;
+  log(subsys: string, level: LogLevel, text: string): void;
+  /** Ask the executive to shut down (leave the ring, exit 0): cfg `-H`, kill node. */
+  requestShutdown(reason: string): void;
+  /** Re-read the configuration file and apply what may change at runtime (cfg `-R`). */
+  reloadConfig(): Promise<{ ok: boolean; message: string }>;
+  /** Reopen log files (cfg `-L`). */
+  reopenLogs(): void;
+}
+
+/** What one service module contributes. */
+export interface ServiceModule {
+  engine?: ServiceEngine;
+  /** IPC service name (`cpg`, `cmap`, ...) and its handler. */
+  ipc?: { name: string; handler: IpcServiceHandler };
+  /** Called when the executive stops (release timers, close resources). */
+  stop?(): void;
+}
+
+export type ServiceFactory = (ctx: ServiceContext) => ServiceModule;
+
+/** The services the executive runs, in corosync's service-id order. */
+export const SERVICE_FACTORIES: ServiceFactory[] = [];
