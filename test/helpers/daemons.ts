@@ -57,6 +57,11 @@ export class DaemonNode {
     readonly netns?: string,
   ) {}
 
+  /** The IPC prefix clients must use to reach this node (undefined: plain corosync names). */
+  get ipcPrefix(): string | undefined {
+    return this.env.COROSYNC_IPC_PREFIX;
+  }
+
   get pid(): number | undefined {
     return this.proc?.pid;
   }
@@ -159,7 +164,14 @@ export class DaemonCluster {
       mkdirSync(join(dir, "state"), { recursive: true });
       const configPath = join(dir, "corosync.conf");
       writeFileSync(configPath, opts.config?.(id, this.port) ?? nodeConfig(opts, addresses, this.port, id));
-      const env = { COROSYNC_RUN_DIR: join(dir, "run"), COROSYNC_STATE_DIR: join(dir, "state"), ...(opts.env?.(id) ?? {}) };
+      // Several executives in one network namespace need distinct IPC socket names.
+      const ipcPrefix = `t${process.pid}x${this.port}-n${id}`;
+      const env = {
+        COROSYNC_RUN_DIR: join(dir, "run"),
+        COROSYNC_STATE_DIR: join(dir, "state"),
+        ...(opts.netns === undefined ? { COROSYNC_IPC_PREFIX: ipcPrefix } : {}),
+        ...(opts.env?.(id) ?? {}),
+      };
       this.nodes.push(new DaemonNode(id, addresses[i]!, dir, configPath, env, opts.netns?.(id)));
     }
   }
