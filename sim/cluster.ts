@@ -89,6 +89,8 @@ export class SimCluster {
     eventsProcessed: 0,
   };
   faults: NetworkFaults = { ...NO_FAULTS };
+  /** Run the core's invariant checks after every step (off only in benchmarks). */
+  checkInvariants = true;
   /** A run that processes more events than this is stuck in a storm: it fails loudly. */
   eventBudget = 5_000_000;
   /** Directed links that drop everything: "from>to". */
@@ -299,7 +301,7 @@ export class SimCluster {
       n.needTransAck = false;
       n.pg.transAck();
     }
-    n.srp.invariants();
+    if (this.checkInvariants) n.srp.invariants();
     this.applyEffects(n, n.srp.takeEffects());
     this.armTimer(n);
   }
