@@ -28,9 +28,14 @@ export interface ClusterOptions {
   /** Start only these node ids (default all). */
   start?: number[];
   /** A whole custom corosync.conf per node (instead of the generated udpu one). */
-  config?: (nodeId: number, port: number) => string;
+  config?: (nodeId: number, port: number, dir: string) => string;
   /** Run node N inside this network namespace (`ip netns exec`). */
   netns?: (nodeId: number) => string;
+  /**
+   * The command line of node N (default: our executive). It must exec the daemon so that the
+   * pid is the daemon's, and the daemon must log membership lines to stdout/stderr.
+   */
+  command?: (nodeId: number, configPath: string, dir: string) => string[];
 }
 
 export interface LogLine {
@@ -55,6 +60,7 @@ export class DaemonNode {
     readonly configPath: string,
     readonly env: Record<string, string>,
     readonly netns?: string,
+    readonly command?: string[],
   ) {}
 
   /** The IPC prefix clients must use to reach this node (undefined: plain corosync names). */
@@ -75,7 +81,7 @@ export class DaemonNode {
     this.exitCode = undefined;
     this.members = [];
     this.ringId = "";
-    const argv = [process.execPath, COROSYNC_BIN, "-f", "-c", this.configPath];
+    const argv = this.command ?? [process.execPath, COROSYNC_BIN, "-f", "-c", this.configPath];
     // `ip netns exec` execs the command: the pid we get is the executive's own.
     const [cmd, ...args] = this.netns === undefined ? argv : ["ip", "netns", "exec", this.netns, ...argv];
     const proc = spawn(cmd!, args, {
@@ -163,7 +169,7 @@ export class DaemonCluster {
       mkdirSync(join(dir, "run"), { recursive: true });
       mkdirSync(join(dir, "state"), { recursive: true });
       const configPath = join(dir, "corosync.conf");
-      writeFileSync(configPath, opts.config?.(id, this.port) ?? nodeConfig(opts, addresses, this.port, id));
+      writeFileSync(configPath, opts.config?.(id, this.port, dir) ?? nodeConfig(opts, addresses, this.port, id));
       // Several executives in one network namespace need distinct IPC socket names.
       const ipcPrefix = `t${process.pid}x${this.port}-n${id}`;
       const env = {
@@ -172,7 +178,7 @@ export class DaemonCluster {
         ...(opts.netns === undefined ? { COROSYNC_IPC_PREFIX: ipcPrefix } : {}),
         ...(opts.env?.(id) ?? {}),
       };
-      this.nodes.push(new DaemonNode(id, addresses[i]!, dir, configPath, env, opts.netns?.(id)));
+      this.nodes.push(new DaemonNode(id, addresses[i]!, dir, configPath, env, opts.netns?.(id), opts.command?.(id, configPath, dir)));
     }
   }
 
