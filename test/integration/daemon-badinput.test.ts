@@ -32,7 +32,12 @@ const KINDS: Array<[string, () => Buffer]> = [
   ["join with absurd counts", () => frame(0xc070, 3, 3, [2, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0])],
 ];
 
-async function flood(fromAddress: string, targets: string[], port: number, perSecond: number, ms: number): Promise<number> {
+/**
+ * Send at `perSecond` for at least `ms`, and longer (up to 4×) until `atLeast` datagrams went
+ * out: a loaded test machine sends slower than the rate asked, and the daemon must take the
+ * whole flood either way.
+ */
+async function flood(fromAddress: string, targets: string[], port: number, perSecond: number, ms: number, atLeast = 0): Promise<number> {
   const sock = createSocket("udp4");
   await new Promise<void>((resolve, reject) => {
     sock.once("error", reject);
@@ -41,7 +46,7 @@ async function flood(fromAddress: string, targets: string[], port: number, perSe
   let sent = 0;
   const started = Date.now();
   try {
-    while (Date.now() - started < ms) {
+    while (Date.now() - started < ms || (sent < atLeast && Date.now() - started < 4 * ms)) {
       const batchStart = Date.now();
       const batch = Math.ceil(perSecond / 100);
       for (let i = 0; i < batch; i++) {
@@ -64,10 +69,10 @@ test("hostile datagrams at 10,000/s: no crash, membership unaffected, drops coun
   const addrs = cluster.nodes.map((n) => n.address);
   const unlisted = addrs[0]!.replace(/\.\d+$/, ".200");
   const [fromMember, fromUnlisted] = await Promise.all([
-    flood(addrs[1]!, addrs, cluster.port, 10_000, 3000),
+    flood(addrs[1]!, addrs, cluster.port, 10_000, 3000, 30_000),
     flood(unlisted, addrs, cluster.port, 2_000, 3000),
   ]);
-  assert.ok(fromMember > 15_000, `sent ${fromMember} forged frames from a member's address`);
+  assert.ok(fromMember >= 15_000, `sent ${fromMember} forged frames from a member's address`);
   // Let the daemons drain their sockets, then ask for the counters.
   await new Promise((r) => setTimeout(r, 500));
   for (const n of cluster.nodes) {

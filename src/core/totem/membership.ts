@@ -11,6 +11,7 @@ import {
   type CommitMembEntry,
   type CommitToken,
   type MembJoin,
+  type RingId,
   type MergeDetect,
 } from "../../wire/totem/types.js";
 import { seqLt } from "../seq.js";
@@ -170,18 +171,33 @@ export function handleJoin(s: TotemSrp, join: MembJoin): void {
       break;
     case MembState.COMMIT:
       if (s.myNewMembList.includes(from) && join.ringSeq >= s.myRingId.seq) {
+        forgetAbandonedFailures(s);
         joinProcess(s, join);
         gatherEnter(s, GatherFrom.JOIN_DURING_COMMIT);
       }
       break;
     case MembState.RECOVERY:
       if (s.myNewMembList.includes(from) && join.ringSeq >= s.myRingId.seq) {
+        forgetAbandonedFailures(s);
         joinProcess(s, join);
         recoveryStateTokenLoss(s);
         gatherEnter(s, GatherFrom.JOIN_DURING_RECOVERY);
       }
       break;
   }
+}
+
+/**
+ * Deviation from corosync, for liveness: a member of the ring being formed asks for a new
+ * round, so the proposal is abandoned; the failed list it was built on is dropped with it
+ * (corosync keeps it until an install). Kept, it is re-announced to members that already
+ * installed (who adopt a ring member's failures) and re-excludes processors that are now
+ * reachable: two halves of a healed cluster then abort each other's recoveries forever
+ * (found by the swarm, seed 3684 with 16 nodes). A processor that really failed is failed
+ * again by the next consensus timeout.
+ */
+function forgetAbandonedFailures(s: TotemSrp): void {
+  s.myFailedList = s.failedToRecv ? [s.myId] : [];
 }
 
 /**
@@ -264,10 +280,22 @@ function joinProcess(s: TotemSrp, join: MembJoin): void {
  * is added and GATHER entered (§4.3 "Foreign traffic"). Returns true if the frame was
  * consumed as foreign.
  */
-export function foreignFrame(s: TotemSrp, systemFrom: number, fromOperational: GatherFrom, fromGather: GatherFrom): void {
+export function foreignFrame(s: TotemSrp, systemFrom: number, ringId: RingId, fromOperational: GatherFrom, fromGather: GatherFrom): void {
   if (systemFrom === 0) {
     s.stats.rx_msg_rejected++;
     return;
+  }
+  // Deviation from corosync: a frame from a member of my ring carrying an older ring id is a
+  // late copy (a retransmission or a duplicate from a ring we both left), not news of another
+  // partition — a member that moved on forms rings with higher seqs. corosync treats it as
+  // foreign and re-forms the ring for nothing (duplicated or delayed datagrams after every
+  // configuration change).
+  if (s.myMembList.includes(systemFrom) && ringId.seq < s.myRingId.seq) {
+    s.stats.rx_msg_dropped++;
+    return;
+  }
+  if (s.state === MembState.OPERATIONAL || s.state === MembState.GATHER) {
+    s.log("debug", `foreign frame from ${systemFrom} of ring ${formatRingId(ringId)} (mine ${formatRingId(s.myRingId)})`);
   }
   switch (s.state) {
     case MembState.OPERATIONAL:
@@ -297,7 +325,7 @@ export function foreignFrame(s: TotemSrp, systemFrom: number, fromOperational: G
 export function handleMergeDetect(s: TotemSrp, m: MergeDetect): void {
   if (ringIdEquals(m.ringId, s.myRingId)) return;
   if (s.state === MembState.COMMIT || s.state === MembState.RECOVERY) return;
-  foreignFrame(s, m.systemFrom, GatherFrom.MERGE_DURING_OPERATIONAL, GatherFrom.MERGE_DURING_GATHER);
+  foreignFrame(s, m.systemFrom, m.ringId, GatherFrom.MERGE_DURING_OPERATIONAL, GatherFrom.MERGE_DURING_GATHER);
 }
 
 /** The merge timer: on an idle ring the representative announces itself (§4.11). */

@@ -28,7 +28,7 @@ function currentSortQueue(s: TotemSrp): SortQueue<StoredMcast> {
 /** `message_handler_mcast` (§4.7): store own-ring messages, treat others as foreign. */
 export function handleMcast(s: TotemSrp, m: Mcast, bigEndian: boolean): void {
   if (!ringIdEquals(m.ringId, s.myRingId)) {
-    memb.foreignFrame(s, m.systemFrom, GatherFrom.FOREIGN_MESSAGE_IN_OPERATIONAL, GatherFrom.FOREIGN_MESSAGE_IN_GATHER);
+    memb.foreignFrame(s, m.systemFrom, m.ringId, GatherFrom.FOREIGN_MESSAGE_IN_OPERATIONAL, GatherFrom.FOREIGN_MESSAGE_IN_GATHER);
     return;
   }
   if (s.state === MembState.RECOVERY && m.encapsulated !== Encapsulation.ENCAPSULATED) {
