@@ -9,7 +9,9 @@
  *
  *   CONFIG <n> members=<node/pid,...> deliveries=<count> hash=<hex>
  *
- * Nodes that went through the same configurations print the same lines: compare them.
+ * Nodes that went through the same configurations print the same lines: compare them. The
+ * last line, printed at exit for the configuration still current, ends in " open": its
+ * count stops when the program does, so it is not comparable.
  * With `-i` it sends that many messages, then waits `-w` ms (default 2000) for the
  * last deliveries and exits 0; without, it runs until interrupted. `-q`: no per-message lines.
  */
@@ -61,7 +63,7 @@ async function main(argv: string[]): Promise<number> {
   let hash = createHash("sha1");
   let members = "";
   let failed = false;
-  const report = (): void => out(`CONFIG ${config} members=${members} deliveries=${deliveries} hash=${hash.copy().digest("hex")}\n`);
+  const report = (open = false): void => out(`CONFIG ${config} members=${members} deliveries=${deliveries} hash=${hash.copy().digest("hex")}${open ? " open" : ""}\n`);
   cpg.on("confchg", (e: CpgConfchgEvent) => {
     if (config > 0) report();
     config++;
@@ -106,7 +108,7 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   await Promise.race([new Promise((r) => setTimeout(r, waitMs)), lost]);
-  report();
+  report(true);
   await cpg.close();
   return failed ? 1 : 0;
 }
