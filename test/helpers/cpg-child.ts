@@ -4,7 +4,8 @@
  *   stdout events: {ev:"ready", nodeId, pid} after connect (+ join), {ev:"confchg", members,
  *     left, joined} (as "node/pid:reason"), {ev:"msg", from:"node/pid", len, text (first 80
  *     bytes up to a NUL)}, {ev:"sent", n}, {ev:"error", code, message}, {ev:"closed"}
- *   stdin commands: {op:"mcast", text} | {op:"mcastMany", prefix, count} | {op:"exit"}
+ *   stdin commands: {op:"mcast", text} | {op:"mcastMany", prefix, count} | {op:"mcastSize", size}
+ *     | {op:"exit"}
  * A connection refused at start prints {ev:"error", code} and exits 3.
  */
 import { createInterface } from "node:readline";
@@ -37,10 +38,14 @@ if (!spec.noJoin) await cpg.join(spec.group);
 emit({ ev: "ready", nodeId: await cpg.localNodeId(), pid: process.pid });
 
 createInterface({ input: process.stdin }).on("line", (line) => {
-  const cmd = JSON.parse(line) as { op: string; text?: string; prefix?: string; count?: number };
+  const cmd = JSON.parse(line) as { op: string; text?: string; prefix?: string; count?: number; size?: number };
   if (cmd.op === "exit") void cpg.close().then(() => process.exit(0));
   else if (cmd.op === "mcast") cpg.mcast(cmd.text ?? "").catch((e: Error) => emit({ ev: "error", code: (e as CorosyncError).code, message: e.message }));
-  else if (cmd.op === "mcastMany") {
+  else if (cmd.op === "mcastSize") {
+    const data = new Uint8Array(cmd.size ?? 0);
+    data.set(new TextEncoder().encode(`big${cmd.size}`));
+    cpg.mcast(data).catch((e: Error) => emit({ ev: "error", code: (e as CorosyncError).code, message: e.message }));
+  } else if (cmd.op === "mcastMany") {
     void (async () => {
       for (let i = 0; i < (cmd.count ?? 0); i++) await cpg.mcast(`${cmd.prefix}:${i}`);
       emit({ ev: "sent", n: cmd.count });
