@@ -5,7 +5,7 @@
  * every hop, so the simulator exercises the wire layer too.
  */
 import { TotemSrp } from "../src/core/totem/srp.js";
-import { TotemPg } from "../src/core/pg/totempg.js";
+import { TotemPg, type PgUpcalls } from "../src/core/pg/totempg.js";
 import type { ConfigurationChange, SrpConfig, SrpEffect } from "../src/core/totem/types.js";
 import { encodeTotem, tryDecodeTotem } from "../src/wire/totem/codec.js";
 import { formatRingId, type RingId } from "../src/wire/totem/types.js";
@@ -29,6 +29,17 @@ export const NO_FAULTS: NetworkFaults = { lossRate: 0, dupRate: 0, baseDelayMs: 
 export interface NodeListener {
   deliver(node: SimNode, sender: number, group: string, body: Uint8Array): void;
   confchg(node: SimNode, change: ConfigurationChange): void;
+}
+
+/**
+ * A layer above totempg on a simulated node (e.g. the service host with CPG): it receives
+ * the node's deliveries and configuration changes instead of the `NodeListener`, releases
+ * application traffic itself (`transAck`), and runs after every input like the daemon's.
+ */
+export interface SimUpperLayer extends PgUpcalls {
+  afterInput(now: number): void;
+  /** Receives the node's totempg once it exists (the service host sends through it). */
+  attach?(pg: TotemPg): void;
 }
 
 export interface TraceSink {
@@ -56,6 +67,8 @@ export class SimNode {
   needTransAck = false;
   /** Datagrams that arrived while paused (the socket buffer), bounded. */
   pending: Array<{ from: number; bytes: Uint8Array }> = [];
+  /** The layer above totempg of this incarnation, when the cluster has an `upperFactory`. */
+  upper: SimUpperLayer | undefined;
 
   constructor(readonly id: number) {}
 
@@ -95,6 +108,11 @@ export class SimCluster {
   eventBudget = 5_000_000;
   /** Directed links that drop everything: "from>to". */
   readonly blocked = new Set<string>();
+  /**
+   * Optional: builds the layer above totempg for each node incarnation (called at every
+   * start). Without it, deliveries and configuration changes go to `listener`.
+   */
+  upperFactory: ((node: SimNode) => SimUpperLayer) | undefined;
   private readonly heap = new EventHeap<SimEvent>();
   private order = 0;
   private readonly netRng: Prng;
@@ -129,10 +147,11 @@ export class SimCluster {
     n.pending = [];
     n.timerDue = undefined;
     const listener = this.listener;
+    n.upper = this.upperFactory?.(n);
     n.pg = new TotemPg({
       netMtu: this.srpConfig.netMtu,
       nodeId: id,
-      upper: {
+      upper: n.upper ?? {
         deliver: (sender, group, body) => listener.deliver(n, sender, group, body),
         confchg: (change) => {
           if (change.type === "regular") n.needTransAck = true;
@@ -142,6 +161,7 @@ export class SimCluster {
     });
     n.srp = new TotemSrp({ nodeId: id, config: this.srpConfig, persistedRingSeq: n.persistedRingSeq, upcalls: n.pg });
     n.pg.attach(n.srp);
+    n.upper?.attach?.(n.pg);
     this.traceLine(`start node ${n.key}`);
     this.step(n, () => n.srp.start(this.now));
   }
@@ -297,6 +317,7 @@ export class SimCluster {
   step(n: SimNode, input: () => void): void {
     n.pg.setNow(this.now);
     input();
+    n.upper?.afterInput(this.now);
     if (n.needTransAck) {
       n.needTransAck = false;
       n.pg.transAck();

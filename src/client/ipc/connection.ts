@@ -62,6 +62,9 @@ const WAIT_SLICE_MS = 250;
  */
 export class IpcClientConnection extends EventEmitter {
   private closed = false;
+  /** Events announced while paused (read when resumed). */
+  private eventsPaused = false;
+  private heldNotes = 0;
   private tail: Promise<unknown> = Promise.resolve();
   private signalClosed!: (v: false) => void;
   /** Resolves (false) when the connection closes; raced against response waits. */
@@ -186,6 +189,27 @@ export class IpcClientConnection extends EventEmitter {
     });
   }
 
+  /**
+   * Stops reading the event ring (consumer back-pressure): announced events stay in the
+   * ring, so the server queues, and eventually disconnects a client that never resumes.
+   */
+  pauseEvents(): void {
+    this.eventsPaused = true;
+  }
+
+  /** Reads the events announced while paused, then keeps reading as they come. */
+  resumeEvents(): void {
+    if (!this.eventsPaused) return;
+    this.eventsPaused = false;
+    const n = this.heldNotes;
+    this.heldNotes = 0;
+    if (n > 0) this.onNotes(n);
+  }
+
+  get eventsArePaused(): boolean {
+    return this.eventsPaused;
+  }
+
   /** Subscribes to events; returns the unsubscribe function. */
   onEvent(cb: (event: Uint8Array) => void): () => void {
     this.on("event", cb);
@@ -264,6 +288,10 @@ export class IpcClientConnection extends EventEmitter {
 
   private onNotes(count: number): void {
     for (let i = 0; i < count && !this.closed; i++) {
+      if (this.eventsPaused) {
+        this.heldNotes += count - i;
+        return;
+      }
       let ev: Uint8Array | null;
       try {
         ev = this.rings.event.read();

@@ -75,6 +75,23 @@ export interface PgStats {
   tx_packets: number;
 }
 
+/**
+ * One of our own messages sent in several packets, not yet delivered back to us. `sync`: it
+ * went to the sync-time queue, which the SRP sends ahead of the normal queue, so own messages
+ * do not come back in the order they were packed.
+ */
+interface InFlight {
+  bytes: Uint8Array;
+  guarantee: 0 | 1;
+  sync: boolean;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.byteLength !== b.byteLength) return false;
+  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 interface Assembly {
   /** Bytes of the message being reassembled (earlier fragments). */
   parts: Uint8Array[];
@@ -167,7 +184,7 @@ export class TotemPg implements SrpUpcalls {
   /** Queue options for `emit` (the re-pack uses the normal queue, unbounded). */
   private emitOpts: { queue?: "current" | "normal"; force?: boolean } | undefined;
   /** Own messages sent in several packets and not yet delivered back to us, oldest first. */
-  private ownInFlight: Array<{ bytes: Uint8Array; guarantee: 0 | 1 }> = [];
+  private ownInFlight: InFlight[] = [];
   private waitingTrans = true;
   private readonly assemblies = new Map<number, Assembly>();
   private readonly assembliesTrans = new Map<number, Assembly>();
@@ -248,7 +265,10 @@ export class TotemPg implements SrpUpcalls {
     if (total > MESSAGE_SIZE_MAX) throw new RangeError(`totempg: a ${total}-byte message exceeds MESSAGE_SIZE_MAX (${MESSAGE_SIZE_MAX})`);
     if (this.emitOpts?.force !== true && !this.sendOk(total + 2 * this.packedMsgCount)) return false;
     this.stats.tx_messages++;
-    if (this.packMessage(iov, guarantee)) this.ownInFlight.push({ bytes: concatAll(iov, total), guarantee });
+    if (this.packMessage(iov, guarantee)) {
+      const sync = this.waitingTrans && this.emitOpts?.queue !== "normal";
+      this.ownInFlight.push({ bytes: concatAll(iov, total), guarantee, sync });
+    }
     return true;
   }
 
@@ -405,7 +425,7 @@ export class TotemPg implements SrpUpcalls {
    * and re-sends whole the one message of its own that was cut (see the file comment).
    */
   private atRegularConfiguration(): void {
-    const cut = this.ownAssemblyIncomplete();
+    const straddler = this.ownCutMessage();
     for (const set of [this.assemblies, this.assembliesTrans]) {
       for (const asm of set.values()) if (asm.size > 0 || asm.lastFragNum !== 0) this.stats.rx_dropped_at_confchg++;
       set.clear();
@@ -429,7 +449,6 @@ export class TotemPg implements SrpUpcalls {
     this.nextFragment = 1;
     this.bufferGuarantee = 0;
     const messages = wholeMessagesOf(stream);
-    const straddler = cut ? this.ownInFlight[0] : undefined;
     this.ownInFlight = [];
     this.emitOpts = { queue: "normal", force: true };
     try {
@@ -445,25 +464,32 @@ export class TotemPg implements SrpUpcalls {
   }
 
   private packAgain(bytes: Uint8Array, guarantee: 0 | 1): void {
-    if (this.packMessage([bytes], guarantee)) this.ownInFlight.push({ bytes, guarantee });
+    if (this.packMessage([bytes], guarantee)) this.ownInFlight.push({ bytes, guarantee, sync: false });
   }
 
   /**
-   * One of our own multi-packet messages came back whole: it is the oldest in flight. Entries
-   * ahead of it that do not match were lost on the way (impossible within a ring; defensive).
+   * One of our own multi-packet messages came back whole: forget it. It is looked up by
+   * content, not taken as the oldest: sync-time messages overtake older normal traffic.
    */
-  private ownDelivered(bytes: number): void {
-    while (this.ownInFlight.length > 0 && this.ownInFlight[0]!.bytes.byteLength !== bytes) this.ownInFlight.shift();
-    this.ownInFlight.shift();
+  private ownDelivered(whole: Uint8Array): void {
+    const i = this.ownInFlight.findIndex((e) => sameBytes(e.bytes, whole));
+    if (i >= 0) this.ownInFlight.splice(i, 1);
   }
 
-  /** Is a message of our own half assembled (its first packets went out in the old ring)? */
-  private ownAssemblyIncomplete(): boolean {
+  /**
+   * The message of our own that a configuration change cut (its first packets delivered, the
+   * rest never sent), found by the bytes we assembled of it; undefined when there is none, or
+   * when it was a sync-time message (sync messages of an old ring are worthless in the next).
+   */
+  private ownCutMessage(): InFlight | undefined {
     for (const set of [this.assemblies, this.assembliesTrans]) {
       const a = set.get(this.nodeId);
-      if (a !== undefined && (a.size > 0 || a.lastFragNum !== 0 || a.discarding)) return true;
+      if (a === undefined || a.size === 0) continue;
+      const prefix = concatAll(a.parts, a.size);
+      const hit = this.ownInFlight.find((e) => e.bytes.byteLength > prefix.byteLength && sameBytes(e.bytes.subarray(0, prefix.byteLength), prefix));
+      if (hit !== undefined && !hit.sync) return hit;
     }
-    return false;
+    return undefined;
   }
 
   // ------------------------------------------------------------------ receiving
@@ -518,7 +544,7 @@ export class TotemPg implements SrpUpcalls {
       if (i === 0 && start === 0 && asm.parts.length > 0) {
         const whole = concat(asm.parts, b.subarray(off, off + plen), asm.size);
         clearParts(asm);
-        if (nodeId === this.nodeId) this.ownDelivered(whole.byteLength);
+        if (nodeId === this.nodeId) this.ownDelivered(whole);
         this.deliverWholeAt(nodeId, whole, 0, whole.byteLength, bigEndian);
       } else if (i >= start) {
         this.deliverWholeAt(nodeId, b, off, plen, bigEndian);

@@ -128,6 +128,13 @@ export class ServiceHost implements PgUpcalls {
     if (c === undefined || c.ringId.seq !== ringId.seq || c.ringId.rep !== ringId.rep) return;
     this.stats.sync_rounds_completed++;
     this.pendingAck = true;
+    // totempg reassembles sync-time traffic apart from normal traffic and switches back when
+    // trans-ack ends the sync phase. That switch must sit at the same point of the total order
+    // on every node — right after the last barrier, as in corosync, where the barrier's
+    // delivery itself calls totempg_trans_ack — not at the end of whichever input happened to
+    // deliver it: else a message fragmented across the switch is assembled on some nodes and
+    // thrown away on others. The queue switch itself still waits for `afterInput`.
+    this.pg?.waitingTransAck(false);
   }
 
   /**
@@ -136,12 +143,15 @@ export class ServiceHost implements PgUpcalls {
    */
   afterInput(_now?: number): void {
     this.sync.pump();
-    if (!this.pendingAck) return;
-    this.pendingAck = false;
-    this.syncing = false;
-    this.pg?.transAck();
-    const c = this.lastRegular!;
-    for (const l of this.listeners) l.synced?.(c);
-    this.env.log("notice", "MAIN", "Completed service synchronization, ready to provide service.");
+    if (this.pendingAck) {
+      this.pendingAck = false;
+      this.syncing = false;
+      this.pg?.transAck();
+      const c = this.lastRegular!;
+      for (const l of this.listeners) l.synced?.(c);
+      this.env.log("notice", "MAIN", "Completed service synchronization, ready to provide service.");
+    }
+    for (const e of this.engines.values()) e.pump?.();
   }
+
 }

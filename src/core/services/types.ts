@@ -61,6 +61,11 @@ export interface ServiceEngine {
   confchg?(change: ConfigurationChange): void;
   /** Present when the service takes part in sync. */
   readonly sync?: SyncHooks;
+  /**
+   * Called by the host after every input (after sync's own work): send what waited for
+   * queue room. Optional.
+   */
+  pump?(): void;
 }
 
 /** A timer handle from `ServiceApi.schedule`. */

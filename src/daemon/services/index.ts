@@ -11,6 +11,7 @@ import type { CorosyncConfig, Env } from "../../config/model.js";
 import type { IpcServiceHandler } from "../../runtime/ipc/server.js";
 import type { Transport } from "../../runtime/transport/types.js";
 import type { LogLevel } from "../../core/totem/types.js";
+import { createCpgService } from "./cpg.js";
 
 /** Everything a service module may use. */
 export interface ServiceContext {
@@ -43,4 +44,4 @@ export interface ServiceModule {
 export type ServiceFactory = (ctx: ServiceContext) => ServiceModule;
 
 /** The services the executive runs, in corosync's service-id order. */
-export const SERVICE_FACTORIES: ServiceFactory[] = [];
+export const SERVICE_FACTORIES: ServiceFactory[] = [createCpgService];

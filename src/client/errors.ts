@@ -1,0 +1,60 @@
+/**
+ * The one error class every client library throws (style.md "Errors", kind 2): `code` is the
+ * name of corosync's `cs_error_t` (`TRY_AGAIN`, `NOT_EXIST`, `ACCESS`, `TOO_BIG`...), as
+ * corosync's C libraries would return it; `cause` carries the underlying error (an IpcError
+ * with its errno name for transport failures). Shared by the cpg, cmap, quorum, votequorum
+ * and cfg client libraries.
+ */
+import { CsError, csErrorName, type CsErrorName } from "../core/cs-error.js";
+import { IpcError } from "./ipc/errors.js";
+
+export type { CsErrorName } from "../core/cs-error.js";
+
+export class CorosyncError extends Error {
+  override readonly name = "CorosyncError";
+  /** The cs_error_t number of `code`. */
+  readonly csError: number;
+
+  constructor(
+    readonly code: CsErrorName,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.csError = CsError[code];
+  }
+
+  /** From a cs_error_t number in a response (`what` says which call). */
+  static fromStatus(error: number, what: string): CorosyncError {
+    const code = csErrorName(error) ?? "LIBRARY";
+    return new CorosyncError(code, `${what}: CS_ERR_${code}${csErrorName(error) === undefined ? ` (unknown status ${error})` : ""}`);
+  }
+
+  /**
+   * From a transport failure, mapped as corosync's `qb_to_cs_error` maps errnos: EACCES →
+   * ACCESS, EAGAIN/TRY_AGAIN → TRY_AGAIN, EMSGSIZE → TOO_BIG, EMFILE → NO_RESOURCES, ENOMEM
+   * → NO_MEMORY, TIMEOUT → TIMEOUT, ENOENT → NOT_EXIST; anything else (no daemon, connection
+   * lost, protocol error) → LIBRARY.
+   */
+  static fromIpc(e: unknown, what: string): CorosyncError {
+    if (e instanceof CorosyncError) return e;
+    if (!(e instanceof IpcError)) return new CorosyncError("LIBRARY", `${what}: ${(e as Error)?.message ?? String(e)}`, { cause: e });
+    const map: Record<string, CsErrorName> = {
+      EACCES: "ACCESS",
+      EAGAIN: "TRY_AGAIN",
+      TRY_AGAIN: "TRY_AGAIN",
+      EMSGSIZE: "TOO_BIG",
+      EMFILE: "NO_RESOURCES",
+      ENOMEM: "NO_MEMORY",
+      TIMEOUT: "TIMEOUT",
+      ENOENT: "NOT_EXIST",
+    };
+    const code = map[e.code] ?? "LIBRARY";
+    return new CorosyncError(code, `${what}: ${e.message}`, { cause: e });
+  }
+}
+
+/** True if `e` is a CorosyncError, optionally with the given code. */
+export function isCorosyncError(e: unknown, code?: CsErrorName): e is CorosyncError {
+  return e instanceof CorosyncError && (code === undefined || e.code === code);
+}

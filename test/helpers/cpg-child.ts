@@ -1,0 +1,54 @@
+/**
+ * Test helper: a CPG client process built on our client library, driven by JSON lines.
+ *   argv[2]: JSON {prefix?, group, initialTotemConf?, noJoin?}
+ *   stdout events: {ev:"ready", nodeId, pid} after connect (+ join), {ev:"confchg", members,
+ *     left, joined} (as "node/pid:reason"), {ev:"msg", from:"node/pid", len, text (first 80
+ *     bytes up to a NUL)}, {ev:"sent", n}, {ev:"error", code, message}, {ev:"closed"}
+ *   stdin commands: {op:"mcast", text} | {op:"mcastMany", prefix, count} | {op:"mcastSize", size}
+ *     | {op:"exit"}
+ * A connection refused at start prints {ev:"error", code} and exits 3.
+ */
+import { createInterface } from "node:readline";
+import { Cpg } from "../../src/client/cpg.js";
+import { CorosyncError } from "../../src/client/errors.js";
+
+const spec = JSON.parse(process.argv[2] ?? "{}") as { prefix?: string; group: string; initialTotemConf?: boolean; noJoin?: boolean };
+const emit = (o: Record<string, unknown>): void => void process.stdout.write(`${JSON.stringify(o)}\n`);
+const fmt = (a: { nodeId: number; pid: number; reason: number }): string => `${a.nodeId}/${a.pid}:${a.reason}`;
+
+let cpg: Cpg;
+try {
+  cpg = await Cpg.connect({ prefix: spec.prefix, initialTotemConf: spec.initialTotemConf });
+} catch (e) {
+  emit({ ev: "error", code: (e as CorosyncError).code, message: (e as Error).message });
+  process.exit(3);
+}
+cpg.on("confchg", (c) => emit({ ev: "confchg", members: c.members.map(fmt), left: c.left.map(fmt), joined: c.joined.map(fmt) }));
+cpg.on("message", (m) => {
+  const end = m.data.indexOf(0);
+  const text = new TextDecoder().decode(m.data.subarray(0, Math.min(80, end < 0 ? m.data.byteLength : end)));
+  emit({ ev: "msg", from: `${m.nodeId}/${m.pid}`, len: m.data.byteLength, text });
+});
+cpg.on("error", (e) => emit({ ev: "error", code: e.code, message: e.message }));
+cpg.on("close", () => {
+  emit({ ev: "closed" });
+  process.exit(0);
+});
+if (!spec.noJoin) await cpg.join(spec.group);
+emit({ ev: "ready", nodeId: await cpg.localNodeId(), pid: process.pid });
+
+createInterface({ input: process.stdin }).on("line", (line) => {
+  const cmd = JSON.parse(line) as { op: string; text?: string; prefix?: string; count?: number; size?: number };
+  if (cmd.op === "exit") void cpg.close().then(() => process.exit(0));
+  else if (cmd.op === "mcast") cpg.mcast(cmd.text ?? "").catch((e: Error) => emit({ ev: "error", code: (e as CorosyncError).code, message: e.message }));
+  else if (cmd.op === "mcastSize") {
+    const data = new Uint8Array(cmd.size ?? 0);
+    data.set(new TextEncoder().encode(`big${cmd.size}`));
+    cpg.mcast(data).catch((e: Error) => emit({ ev: "error", code: (e as CorosyncError).code, message: e.message }));
+  } else if (cmd.op === "mcastMany") {
+    void (async () => {
+      for (let i = 0; i < (cmd.count ?? 0); i++) await cpg.mcast(`${cmd.prefix}:${i}`);
+      emit({ ev: "sent", n: cmd.count });
+    })().catch((e: Error) => emit({ ev: "error", code: (e as CorosyncError).code, message: e.message }));
+  }
+});
