@@ -33,6 +33,7 @@ const FIXED_WIDTH: Readonly<Record<number, number>> = {
 
 const utf8 = new TextEncoder();
 const utf8Strict = new TextDecoder("utf-8", { fatal: true });
+const utf8Lenient = new TextDecoder("utf-8");
 
 /** True for a type number icmap knows (1..12). */
 export function isKnownCmapType(type: number): type is CmapType {
@@ -123,6 +124,23 @@ export function decodeCmapValue(key: string, type: number, bytes: Uint8Array, li
     throw new CmapError("INVALID_PARAM", `${key}: a ${width}-byte type given ${bytes.byteLength} bytes`);
   }
   return normalizeValue(key, decodeFixed(type, bytes, littleEndian));
+}
+
+/**
+ * A value as a client reads it from any corosync: the width rules hold, but floats may be
+ * NaN or infinite, strings that are not UTF-8 get U+FFFD, and no store limits apply. Throws
+ * `CmapError` `INVALID_PARAM` only for an unknown type or a wrong width.
+ */
+export function decodeCmapValueLoose(key: string, type: number, bytes: Uint8Array, littleEndian = true): CmapValue {
+  if (!isKnownCmapType(type)) throw new CmapError("INVALID_PARAM", `${key}: unknown value type ${type}`);
+  if (type === CmapType.BINARY) return { type, value: new Uint8Array(bytes) };
+  if (type === CmapType.STRING) {
+    const nul = bytes.indexOf(0);
+    return { type, value: utf8Lenient.decode(nul < 0 ? bytes : bytes.subarray(0, nul)) };
+  }
+  const width = cmapTypeWidth(type);
+  if (bytes.byteLength !== width) throw new CmapError("INVALID_PARAM", `${key}: a ${width}-byte type given ${bytes.byteLength} bytes`);
+  return decodeFixed(type, bytes, littleEndian);
 }
 
 function decodeString(key: string, bytes: Uint8Array): string {
