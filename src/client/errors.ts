@@ -1,14 +1,28 @@
 /**
  * The one error class every client library throws (style.md "Errors", kind 2): `code` is the
- * name of corosync's `cs_error_t` (`TRY_AGAIN`, `NOT_EXIST`, `ACCESS`, `TOO_BIG`...), as
- * corosync's C libraries would return it; `cause` carries the underlying error (an IpcError
- * with its errno name for transport failures). Shared by the cpg, cmap, quorum, votequorum
- * and cfg client libraries.
+ * name of corosync's `cs_error_t` without the `CS_ERR_` stem (`TRY_AGAIN`, `NOT_EXIST`,
+ * `ACCESS`, `TOO_BIG`...), as corosync's C libraries would return it, and is stable; `csError`
+ * is the number; `cause` carries the underlying error (an IpcError with its errno name for
+ * transport failures). Shared by the cpg, cmap, quorum, votequorum and cfg client libraries.
  */
-import { CsError, csErrorName, type CsErrorName } from "../core/cs-error.js";
+import { CsError, csErrorName as csErrorNameOrUndefined, type CsErrorName } from "../core/cs-error.js";
 import { IpcError } from "./ipc/errors.js";
 
 export type { CsErrorName } from "../core/cs-error.js";
+/** `cs_error_t` numbers by name (corosync 3 `include/corosync/corotypes.h`). */
+export const CS_ERROR_CODES = CsError;
+/** A `cs_error_t` name. */
+export type CorosyncErrorCode = CsErrorName;
+
+/** The name of a `cs_error_t` number; unknown numbers are `LIBRARY` (as a library would treat them). */
+export function csErrorName(n: number): CorosyncErrorCode {
+  return csErrorNameOrUndefined(n) ?? "LIBRARY";
+}
+
+/** What corosync's `cs_strerror` prints: `CS_ERR_NOT_EXIST`, `success` for OK. */
+export function csStrerror(code: CorosyncErrorCode): string {
+  return code === "OK" ? "success" : `CS_ERR_${code}`;
+}
 
 export class CorosyncError extends Error {
   override readonly name = "CorosyncError";
@@ -26,8 +40,14 @@ export class CorosyncError extends Error {
 
   /** From a cs_error_t number in a response (`what` says which call). */
   static fromStatus(error: number, what: string): CorosyncError {
-    const code = csErrorName(error) ?? "LIBRARY";
-    return new CorosyncError(code, `${what}: CS_ERR_${code}${csErrorName(error) === undefined ? ` (unknown status ${error})` : ""}`);
+    const known = csErrorNameOrUndefined(error);
+    const code = known ?? "LIBRARY";
+    return new CorosyncError(code, `${what}: CS_ERR_${code}${known === undefined ? ` (unknown status ${error})` : ""}`);
+  }
+
+  /** An error from a `cs_error_t` number as a response header carries it. */
+  static fromCsError(n: number, message: string, options?: { cause?: unknown }): CorosyncError {
+    return new CorosyncError(csErrorName(n), message, options);
   }
 
   /**

@@ -4,6 +4,10 @@
  * and against a real C corosync 3.x. Every call rejects with a `CorosyncError` whose `code`
  * is a cs_error_t name.
  */
+export { CorosyncError, isCorosyncError, csErrorName, csStrerror, CS_ERROR_CODES } from "./errors.js";
+export type { CorosyncErrorCode, CsErrorName } from "./errors.js";
+
+// cpg (closed process groups)
 export { Cpg } from "./cpg.js";
 export type {
   CpgConnectOptions,
@@ -18,6 +22,8 @@ export type {
   CpgMessageEvent,
   CpgTotemConfchgEvent,
 } from "./cpg.js";
-export { CorosyncError, isCorosyncError } from "./errors.js";
-export type { CsErrorName } from "./errors.js";
 export { CpgReason } from "../core/cpg/messages.js";
+
+// cmap (configuration and stats maps)
+export { CmapClient, CmapTracker, CmapType } from "./cmap.js";
+export type { CmapChange, CmapChangeKind, CmapConnectOptions, CmapEntry, CmapKeyInfo, CmapMapName, CmapTrackOptions, CmapValue } from "./cmap.js";

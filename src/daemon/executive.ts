@@ -33,6 +33,8 @@ import { reloadConfiguration } from "./reload.js";
 import { publishStats } from "./stats.js";
 import { setUpNetwork } from "./network.js";
 import { setUpEnvelope } from "./secauth.js";
+import { applyNodelistInterfaceKeys } from "./runtime-keys.js";
+import { installFatalHandler, installRuntimeTriggers, writeBlackboxFile } from "./blackbox.js";
 
 /** corosync's exit statuses (`enum e_corosync_done`). */
 export const ExitCode = {
@@ -110,6 +112,12 @@ export async function startExecutive(opts: ExecutiveOptions): Promise<number> {
   const logger = new Logger({ options: loggingOptionsFromCmap(cmap) });
   const log = (subsys: string, level: LogLevel, text: string): void => logger.log(subsys, LEVEL_PRIORITY[level], text);
   log("MAIN", "notice", `Corosync Cluster Engine '${packageVersion()}' starting up`);
+  // A broken invariant: log it, write the blackbox, exit non-zero (style.md "Errors").
+  installFatalHandler({
+    log: (text) => log("MAIN", "error", text),
+    dump: () => writeBlackboxFile(config.system.stateDir, logger.recent()),
+    exitCode: ExitCode.FATAL_ERR,
+  });
   try {
     return await runExecutive(opts.configFile, config, cmap, logger, log, env);
   } catch (e) {
@@ -158,6 +166,7 @@ async function runExecutive(
     return fail(ExitCode.STORE_RINGID, (e as Error).message);
   }
   cmap.set("runtime.votequorum.this_node_id", { type: CmapType.UINT32, value: nodeId }, { force: true });
+  applyNodelistInterfaceKeys(cmap, config, nodeId);
   cmap.set("nodelist.local_node_pos", { type: CmapType.UINT32, value: Math.max(0, config.nodes.findIndex((n) => n.nodeId === nodeId)) }, { force: true });
 
   const srpConfig = srpConfigOf(config, secauth?.overhead ?? 0);
@@ -208,6 +217,7 @@ async function runExecutive(
   log("TOTEM", "notice", `The network interface [${transport.localAddress}] is now up.`);
   log("MAIN", "notice", `Local node id ${nodeId}, ring seq ${ringSeq} loaded from ${join(config.system.stateDir, `ringid_${nodeId}`)}`);
   let shutdownRequest: (reason: string) => void = () => {};
+  let ipcRef: IpcServer | undefined;
   const ctx: ServiceContext = {
     config,
     configFile,
@@ -226,6 +236,7 @@ async function runExecutive(
       return r;
     },
     reopenLogs: () => void logger.reopen(),
+    runtimeStats: { ipc: () => ipcRef, droppedFrames: () => driver.dropped },
   };
   const modules = SERVICE_FACTORIES.map((f) => f(ctx));
   for (const m of modules) if (m.engine !== undefined) host.register(m.engine);
@@ -244,6 +255,28 @@ async function runExecutive(
       return ok;
     },
     log: (level, text) => log("MAIN", level, text),
+  });
+  ipcRef = ipc;
+  const stateDump = (): void => {
+    publishStats(cmap, srp, driver.dropped, transport);
+    const drops = Object.entries(driver.dropped).map(([k, v]) => `${k}=${v}`).join(" ") || "none";
+    const tx = Object.entries(transport.stats).map(([k, v]) => `${k}=${v}`).join(" ");
+    log("MAIN", "notice", `Statistics: state ${srp.stateName}, ring ${membership.ringId}, members [${membership.members.join(" ")}]; frames dropped: ${drops}; transport: ${tx}; srp rejected ${srp.stats.rx_msg_rejected}`);
+  };
+  const dumpBlackbox = (): void => {
+    try {
+      log("MAIN", "notice", `Blackbox written to ${writeBlackboxFile(config.system.stateDir, logger.recent())}`);
+    } catch (e) {
+      log("MAIN", "error", `Can't store blackbox file: ${(e as Error).message}`);
+    }
+  };
+  const stopTriggers = installRuntimeTriggers(cmap, {
+    dumpFlightData: dumpBlackbox,
+    dumpState: stateDump,
+    forceGather: () => {
+      log("TOTEM", "error", "Forcing into GATHER state");
+      driver.run((now) => srp.forceGather(now));
+    },
   });
   driver.start();
   try {
@@ -265,6 +298,7 @@ async function runExecutive(
       log("MAIN", "notice", signal.startsWith("SIG") ? `Node was shut down by a signal (${signal})` : `Node was shut down: ${signal}`);
       driver.leave();
       clearInterval(statsTimer);
+      stopTriggers();
       for (const m of modules) m.stop?.();
       void ipc.stop();
       // Give the LEAVE datagrams a moment to leave the socket buffers before closing.
@@ -279,12 +313,11 @@ async function runExecutive(
     };
     shutdownRequest = (reason) => shutdown(reason);
     for (const sig of ["SIGTERM", "SIGINT", "SIGQUIT"] as const) process.on(sig, () => shutdown(sig));
-    // corosync's diagnostic signal: log the counters (drops by reason, transport, membership).
+    // corosync's diagnostic signal: log the counters (drops by reason, transport, membership);
+    // ours also writes the blackbox (a dump that needs no IPC).
     process.on("SIGUSR2", () => {
-      publishStats(cmap, srp, driver.dropped, transport);
-      const drops = Object.entries(driver.dropped).map(([k, v]) => `${k}=${v}`).join(" ") || "none";
-      const tx = Object.entries(transport.stats).map(([k, v]) => `${k}=${v}`).join(" ");
-      log("MAIN", "notice", `Statistics: state ${srp.stateName}, ring ${membership.ringId}, members [${membership.members.join(" ")}]; frames dropped: ${drops}; transport: ${tx}; srp rejected ${srp.stats.rx_msg_rejected}`);
+      stateDump();
+      dumpBlackbox();
     });
   });
 }

@@ -1,6 +1,7 @@
 /**
  * The executive's view of membership above the service host: keeps
- * `runtime.members.<nodeid>.*` in cmap current and logs membership as corosync does once a
+ * `runtime.members.<nodeid>.*` in cmap current (ip, join_count, status; `config_version`
+ * comes from the cmap engine's sync message) and logs membership as corosync does once a
  * configuration is synchronised.
  */
 import type { CmapStore } from "../core/cmap/store.js";
@@ -48,7 +49,6 @@ export class MembershipView implements HostListener {
     this.cmap.set(`${base}.ip`, { type: CmapType.STRING, value: ip }, { force: true });
     this.cmap.set(`${base}.join_count`, { type: CmapType.UINT32, value: joins }, { force: true });
     this.cmap.set(`${base}.status`, { type: CmapType.STRING, value: "joined" }, { force: true });
-    this.cmap.set(`${base}.config_version`, { type: CmapType.UINT64, value: 0n }, { force: true });
   }
 
   private memberLeft(n: number): void {

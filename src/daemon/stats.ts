@@ -1,7 +1,10 @@
 /**
- * Publishes the executive's counters into cmap under corosync's names: `stats.srp.*`
- * (cmap_keys(7)), our per-reason drop counters under `stats.srp.rx_dropped.<reason>`, and
- * the transport's under `stats.transport.*`. Called periodically and at membership changes.
+ * Publishes the executive's runtime state into the default cmap map: the ring interfaces
+ * (`runtime.totem.interface.<ring>.address` / `.status`) and the SRP state
+ * (`runtime.totem.pg.mrp.srp.state`) — ours, in corosync's read-only `runtime.totem.` prefix
+ * (corosync 3.1.7 keeps no keys there). Counters are not copied into the default map: as in
+ * corosync 3 they live in the stats map (`corosync-cmapctl -m stats`, stats-source.ts).
+ * Called periodically and at membership / ring status changes.
  */
 import type { CmapStore } from "../core/cmap/store.js";
 import { CmapType } from "../core/cmap/types.js";
@@ -9,25 +12,7 @@ import type { TotemSrp } from "../core/totem/srp.js";
 import type { DropCounters } from "../runtime/driver.js";
 import type { Transport } from "../runtime/transport/types.js";
 
-/** Counters corosync publishes as u32 rather than u64. */
-const U32_KEYS = new Set(["mtt_rx_token", "continuous_gather", "continuous_sendmsg_failures", "firewall_enabled_or_nic_failure"]);
-
-function setIfChanged(cmap: CmapStore, key: string, value: { type: typeof CmapType.UINT64; value: bigint } | { type: typeof CmapType.UINT32; value: number }): void {
-  cmap.set(key, value, { force: true });
-}
-
-export function publishStats(cmap: CmapStore, srp: TotemSrp, dropped: DropCounters, transport: Transport): void {
-  for (const [name, v] of Object.entries(srp.stats)) {
-    const key = `stats.srp.${name}`;
-    if (U32_KEYS.has(name)) setIfChanged(cmap, key, { type: CmapType.UINT32, value: Math.min(0xffffffff, Math.max(0, Math.round(v))) });
-    else setIfChanged(cmap, key, { type: CmapType.UINT64, value: BigInt(Math.max(0, Math.round(v))) });
-  }
-  for (const [reason, n] of Object.entries(dropped)) {
-    setIfChanged(cmap, `stats.srp.rx_dropped.${reason.toLowerCase()}`, { type: CmapType.UINT64, value: BigInt(n) });
-  }
-  for (const [name, v] of Object.entries(transport.stats)) {
-    setIfChanged(cmap, `stats.transport.${name}`, { type: CmapType.UINT64, value: BigInt(v) });
-  }
+export function publishStats(cmap: CmapStore, srp: TotemSrp, _dropped: DropCounters, transport: Transport): void {
   const rings = transport.rings();
   for (const r of rings) {
     cmap.set(`runtime.totem.interface.${r.ring}.address`, { type: CmapType.STRING, value: r.address }, { force: true });

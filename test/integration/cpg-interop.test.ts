@@ -110,7 +110,13 @@ test("our daemon: a libcpg C client and our TS client exchange messages in one o
   assert.ok(c.lines.includes(`ITER interop 1 ${ts.events.find((e) => e.ev === "ready")!.pid}`), c.lines.join("\n"));
   assert.ok(c.lines.includes("LOCAL 1"));
 
-  const ours = run([...wrap, process.execPath, CPGTOOL]);
+  // The C client has exited; its PROCLEAVE (PROCDOWN) goes round the ring before the group
+  // shrinks: wait for that rather than race it.
+  let ours = run([...wrap, process.execPath, CPGTOOL]);
+  for (const t0 = Date.now(); ours.stdout.split("\n").filter((l) => l.startsWith("\t\t")).length !== 1 && Date.now() - t0 < 15_000; ) {
+    await new Promise((r) => setTimeout(r, 100));
+    ours = run([...wrap, process.execPath, CPGTOOL]);
+  }
   assert.equal(ours.status, 0, ours.stderr);
   assert.match(ours.stdout, new RegExp(`^Group Name\\t       PID\\t   Node ID\\ninterop\\n\\t\\t\\s*${ts.pid}\\t         1 \\(.*\\)\\n$`));
   const names = run([...wrap, process.execPath, CPGTOOL, "-n"]);

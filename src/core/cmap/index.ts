@@ -7,3 +7,7 @@ export * from "./store.js";
 export * from "./format.js";
 export * from "./objdb.js";
 export * from "./readonly.js";
+export * from "./map.js";
+export * from "./stats-map.js";
+export * from "./session.js";
+export * from "./engine.js";

@@ -26,6 +26,10 @@ export interface HostListener {
   synced?(change: ConfigurationChange): void;
   /** An exec message no engine took (unknown service). */
   unknownService?(serviceId: number, nodeId: number): void;
+  /** An exec message went to an engine (corosync counts `runtime.services.<svc>.<fn>.rx`). */
+  execDelivered?(serviceId: number, fn: number): void;
+  /** An engine multicast an exec message, queued or not (counted as `...<fn>.tx`). */
+  execSent?(serviceId: number, fn: number): void;
 }
 
 export interface HostStats {
@@ -78,7 +82,10 @@ export class ServiceHost implements PgUpcalls {
     return {
       nodeId: this.nodeId,
       now: () => this.env.now(),
-      mcast: (message, guarantee = 0) => this.pg !== undefined && this.pg.mcastGroup(this.env.now(), "a", [message], guarantee),
+      mcast: (message, guarantee = 0) => {
+        this.noteSent(message);
+        return this.pg !== undefined && this.pg.mcastGroup(this.env.now(), "a", [message], guarantee);
+      },
       sendOk: (bytes) => this.pg !== undefined && this.pg.sendOk(bytes + 5),
       schedule: (ms, fn) => this.env.schedule(ms, fn),
       log: (level, subsys, text) => this.env.log(level, subsys, text),
@@ -106,6 +113,7 @@ export class ServiceHost implements PgUpcalls {
       return;
     }
     this.stats.exec_delivered++;
+    for (const l of this.listeners) l.execDelivered?.(service, id & 0xffff);
     engine.exec(id & 0xffff, body, { nodeId, bigEndian });
   }
 
@@ -122,6 +130,12 @@ export class ServiceHost implements PgUpcalls {
   }
 
   waitingTransAck(): void {}
+
+  private noteSent(message: Uint8Array): void {
+    if (message.byteLength < 4) return;
+    const id = new DataView(message.buffer, message.byteOffset, 4).getInt32(0, true);
+    for (const l of this.listeners) l.execSent?.(id >>> 16, id & 0xffff);
+  }
 
   private syncCompleted(ringId: RingId): void {
     const c = this.lastRegular;

@@ -8,9 +8,10 @@ import type { ServiceHost } from "../../core/services/host.js";
 import type { ServiceEngine } from "../../core/services/types.js";
 import type { TotemSrp } from "../../core/totem/srp.js";
 import type { CorosyncConfig, Env } from "../../config/model.js";
-import type { IpcServiceHandler } from "../../runtime/ipc/server.js";
+import type { IpcConnection, IpcServerStats, IpcServiceHandler } from "../../runtime/ipc/server.js";
 import type { Transport } from "../../runtime/transport/types.js";
 import type { LogLevel } from "../../core/totem/types.js";
+import { createCmapService } from "./cmap.js";
 import { createCpgService } from "./cpg.js";
 
 /** Everything a service module may use. */
@@ -30,6 +31,13 @@ export interface ServiceContext {
   reloadConfig(): Promise<{ ok: boolean; message: string }>;
   /** Reopen log files (cfg `-L`). */
   reopenLogs(): void;
+  /** Live counters for cmap's stats map (`-m stats`); absent where there are none (tests). */
+  runtimeStats?: {
+    /** The IPC server, once it exists. */
+    ipc(): { stats(): IpcServerStats; connections(): IpcConnection[] } | undefined;
+    /** Frames the driver dropped, by reason. */
+    droppedFrames(): Readonly<Record<string, number>>;
+  };
 }
 
 /** What one service module contributes. */
@@ -44,4 +52,7 @@ export interface ServiceModule {
 export type ServiceFactory = (ctx: ServiceContext) => ServiceModule;
 
 /** The services the executive runs, in corosync's service-id order. */
-export const SERVICE_FACTORIES: ServiceFactory[] = [createCpgService];
+export const SERVICE_FACTORIES: ServiceFactory[] = [
+  createCmapService,
+  createCpgService,
+];
