@@ -11,6 +11,9 @@ import type { CorosyncConfig, Env } from "../../config/model.js";
 import type { IpcServiceHandler } from "../../runtime/ipc/server.js";
 import type { Transport } from "../../runtime/transport/types.js";
 import type { LogLevel } from "../../core/totem/types.js";
+import { cfgModule } from "./cfg.js";
+import { quorumModule, votequorumModule } from "./quorum.js";
+import { cmapReadOnlyModule } from "./cmap-readonly.js";
 
 /** Everything a service module may use. */
 export interface ServiceContext {
@@ -38,9 +41,21 @@ export interface ServiceModule {
   ipc?: { name: string; handler: IpcServiceHandler };
   /** Called when the executive stops (release timers, close resources). */
   stop?(): void;
+  /**
+   * A clean stop is about to leave the ring: send last exec messages (votequorum's LEAVING
+   * with allow_downscale). Resolves once they were delivered; the executive bounds the wait.
+   */
+  beforeLeave?(): Promise<void>;
 }
 
 export type ServiceFactory = (ctx: ServiceContext) => ServiceModule;
 
 /** The services the executive runs, in corosync's service-id order. */
-export const SERVICE_FACTORIES: ServiceFactory[] = [];
+export const SERVICE_FACTORIES: ServiceFactory[] = [
+  // quorum branch: cfg (1), quorum (3), votequorum (5); the read-only cmap IPC is a fallback
+  // that a full cmap service module registered before it replaces (the first IPC name wins).
+  cfgModule,
+  quorumModule,
+  votequorumModule,
+  cmapReadOnlyModule,
+];
