@@ -320,6 +320,7 @@ export class VoteQuorum implements ServiceEngine {
    */
   recalculateQuorum(allowDecrease: boolean, byCurrentNodes: boolean): void {
     const t = this.totalVotes();
+    this.api.log("debug", "VOTEQ", `total_votes=${t.votes}, expected_votes=${this.us.expectedVotes}`);
     const members = byCurrentNodes ? t.members : 0;
     if (t.votes > this.us.expectedVotes) {
       this.us.expectedVotes = t.votes;
@@ -601,6 +602,7 @@ export class VoteQuorum implements ServiceEngine {
   private sendNodeInfo(nodeId: number): boolean {
     const node = this.findNode(nodeId);
     if (node === undefined) return false;
+    if (nodeId !== QDEVICE_NODEID) this.api.log("debug", "VOTEQ", `sending nodeinfo: votes: ${node.votes}, expected: ${node.expectedVotes} flags: ${node.flags}`);
     return this.api.mcast(encodeNodeInfo({ nodeId, votes: node.votes, expectedVotes: node.expectedVotes, flags: node.flags }));
   }
 
@@ -643,6 +645,8 @@ export class VoteQuorum implements ServiceEngine {
 
   /** `message_handler_req_exec_votequorum_nodeinfo` (totem-spec §7.3 "NODEINFO handler"). */
   private onNodeInfo(nodeId: number, votes: number, expectedVotes: number, flags: number, sender: number): void {
+    this.api.log("debug", "VOTEQ", `got nodeinfo message from cluster node ${sender}`);
+    this.api.log("debug", "VOTEQ", `nodeinfo message[${nodeId}]: votes: ${votes}, expected: ${expectedVotes} flags: ${flags}`);
     if (nodeId === QDEVICE_NODEID) {
       this.onQdeviceInfo(votes, sender);
       return;
