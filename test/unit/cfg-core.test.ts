@@ -85,16 +85,22 @@ test("REGARDLESS: a veto is heard but the node goes down anyway", () => {
   assert.deepEqual(events, ["test pcmk status=1 flags=1", "respond tool 1", "SHUTDOWN"]);
 });
 
-test("timeout: missing votes count as no; every tracker hears TIMEOUT", () => {
+test("timeout: missing votes count as no; TIMEOUT reaches only trackers that once asked themselves (as corosync)", () => {
   const { co, events, advance } = harness();
   co.trackStart("a");
   co.trackStart("b");
+  co.trackStart("asker-before");
+  assert.equal(co.tryShutdown("asker-before", ShutdownFlag.REQUEST), undefined);
+  co.reply("a", false);
+  co.reply("b", true);
+  assert.equal(co.pending, false);
+  events.length = 0;
   co.tryShutdown("tool", ShutdownFlag.REQUEST);
   co.reply("a", true);
   advance(4999);
-  assert.equal(events.length, 2);
+  assert.equal(events.length, 3);
   advance(1);
-  assert.deepEqual(events.slice(2), [`respond tool ${BUSY}`, `test a status=${TIMEOUT} flags=0`, `test b status=${TIMEOUT} flags=0`]);
+  assert.deepEqual(events.slice(3), [`respond tool ${BUSY}`, `test asker-before status=${TIMEOUT} flags=0`]);
 });
 
 test("a tracker that disconnects counts as yes; one that starts tracking while pending is asked", () => {

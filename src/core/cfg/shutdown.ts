@@ -8,7 +8,10 @@
  *   vote with `REPLYTOSHUTDOWN`; the asker's answer is deferred. When all votes are in: all
  *   yes (or REGARDLESS) → OK and SHUTDOWN; any no → `BUSY`. A tracker that disconnects or
  *   stops tracking counts as yes. After `cfg.shutdown_timeout` ms (default 5000) the missing
- *   votes count as no, and every tracker gets a TESTSHUTDOWN carrying `TIMEOUT`.
+ *   votes count as no. A TESTSHUTDOWN carrying `TIMEOUT` then goes only to trackers that have
+ *   themselves asked for a shutdown at some time: corosync means to tell every tracker, but
+ *   it skips those whose connection pointer it never set (`ci->conn`, set by TRYSHUTDOWN);
+ *   we keep that observable behaviour, so a pacemakerd never sees a second callback.
  * - A second TRYSHUTDOWN while one is pending gets `EXIST`; a REPLYTOSHUTDOWN with no
  *   shutdown pending gets `ACCESS`. A client that starts tracking during a pending shutdown is
  *   asked too. If the asker disconnects, the pending shutdown is dropped.
@@ -45,6 +48,8 @@ export interface ShutdownIo<C> {
 export class ShutdownCoordinator<C> {
   /** Tracking connections and their vote in the pending shutdown. */
   private readonly trackers = new Map<C, Reply>();
+  /** Connections that have asked TRYSHUTDOWN (corosync's `ci->conn` is set). */
+  private readonly askers = new Set<C>();
   private asker: C | undefined;
   private flags = 0;
   private yes = 0;
@@ -74,6 +79,7 @@ export class ShutdownCoordinator<C> {
 
   /** TRACKSTOP or disconnect (`remove_ci_from_shutdown`): leaving is an implicit yes. */
   remove(conn: C): void {
+    this.askers.delete(conn);
     if (conn === this.asker) {
       this.asker = undefined;
       this.cancelTimer();
@@ -99,6 +105,7 @@ export class ShutdownCoordinator<C> {
       return CS_OK;
     }
     if (this.asker !== undefined) return CS_ERR_EXIST;
+    this.askers.add(conn);
     this.asker = conn;
     this.flags = flags;
     this.yes = this.no = this.expected = 0;
@@ -132,13 +139,14 @@ export class ShutdownCoordinator<C> {
     this.cancelTimer();
     this.asker = undefined;
     this.trackers.clear();
+    this.askers.clear();
   }
 
   private timedOut(): void {
     this.timer = undefined;
     this.no = this.expected;
     this.check();
-    for (const t of this.trackers.keys()) this.io.testShutdown(t, CS_ERR_TIMEOUT, this.flags);
+    for (const t of this.trackers.keys()) if (this.askers.has(t)) this.io.testShutdown(t, CS_ERR_TIMEOUT, this.flags);
   }
 
   /** `check_shutdown_status`: decide once every expected vote is in. */
