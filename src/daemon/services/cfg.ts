@@ -42,7 +42,6 @@ export class CfgService implements IpcServiceHandler {
   readonly shutdown: ShutdownCoordinator<IpcConnection>;
   /** Answers waiting for an exec message to come back, by connection id. */
   private readonly pending = new Map<number, { conn: IpcConnection; answer: (r: Uint8Array) => void; id: number }>();
-  private readonly conns = new Map<number, IpcConnection>();
   private readonly shutdownAnswers = new Map<IpcConnection, (r: Uint8Array) => void>();
 
   constructor(private readonly ctx: ServiceContext) {
@@ -66,13 +65,8 @@ export class CfgService implements IpcServiceHandler {
     });
   }
 
-  onConnect(conn: IpcConnection): void {
-    this.conns.set(conn.id, conn);
-  }
-
   /** `cfg_lib_exit_fn`: leaving counts as a yes; answers still owed to it are dropped. */
   onDisconnect(conn: IpcConnection): void {
-    this.conns.delete(conn.id);
     this.shutdown.remove(conn);
     this.answerShutdown(conn, CS.OK);
     const p = this.pending.get(conn.id);
