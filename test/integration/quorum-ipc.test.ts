@@ -13,6 +13,10 @@ import { CfgClient } from "../../src/client/cfg.js";
 import { CorosyncError, isCorosyncError } from "../../src/client/errors.js";
 import { IpcClientConnection } from "../../src/client/ipc/connection.js";
 import { responseHeader } from "../../src/wire/ipc/common.js";
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+const OUR_QUORUMTOOL = fileURLToPath(new URL("../../src/cli/corosync-quorumtool.js", import.meta.url));
 
 const c = new DaemonCluster({ nodes: 2, token: 500, totemExtra: ["token_coefficient: 0"], start: [1], extraSections: "quorum {\n\tprovider: corosync_votequorum\n\texpected_votes: 2\n}\n" });
 after(() => c.destroy());
@@ -144,5 +148,26 @@ test("hostile requests to quorum, votequorum, cfg and cmap are answered and the 
     assert.equal((await vq.getInfo()).totalVotes, 2);
   } finally {
     await vq.close();
+  }
+});
+
+test("corosync-quorumtool -m prints a report per change until interrupted (exit 0)", { timeout: 60_000 }, async () => {
+  const tool = spawn(process.execPath, [OUR_QUORUMTOOL, "-m"], { env: { ...process.env, COROSYNC_IPC_PREFIX: prefix() }, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  tool.stdout.on("data", (d) => (out += d));
+  tool.stderr.on("data", (d) => (out += d));
+  const exited = new Promise<number | null>((r) => tool.on("exit", (code) => r(code)));
+  const reports = () => out.split("Quorum information\n").length - 1;
+  try {
+    await c.waitFor("a first report", () => /Nodes:\s+2\n/.test(out));
+    const before = reports();
+    c.node(2).signal("SIGTERM");
+    await c.node(2).exited;
+    await c.waitFor("a report after node 2 left", () => reports() > before && /Nodes:\s+1\n(.*\n)*Quorate:\s+No/.test(out.split("Quorum information\n").pop()!));
+    assert.match(out, /^Quorum:           2 Activity blocked$/m);
+    tool.kill("SIGINT");
+    assert.equal(await exited, 0, out);
+  } finally {
+    if (tool.exitCode === null) tool.kill("SIGKILL");
   }
 });
