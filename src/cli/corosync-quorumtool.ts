@@ -414,6 +414,12 @@ async function showStatus(h: Handles, io: QuorumtoolIo, s: Settings): Promise<nu
     io.stderr(`Unable to start quorum status tracking: ${csStrerror((e as CorosyncError).csError ?? 2)}\n`);
     return EXIT_FAILURE;
   }
+  // corosync's tool tests `using_votequorum()` for truth, and -1 ("unknown", e.g. no provider
+  // configured) is true in C: it then tracks on a handle it never opened. Same answer here.
+  if (h.votequorum === undefined && (await h.usingVotequorum()) !== 0) {
+    io.stderr("Unable to start votequorum status tracking: CS_ERR_BAD_HANDLE\n");
+    return EXIT_FAILURE;
+  }
   if (!(await displayQuorum(h, io, quorate, view, s))) return EXIT_FAILURE;
   return quorate ? EXIT_SUCCESS : EXIT_NOT_QUORATE;
 }
