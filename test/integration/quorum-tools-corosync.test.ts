@@ -100,7 +100,7 @@ function show(r: Run): string {
 before(async () => {
   if (skip) return;
   dir = mkdtempSync(join(tmpdir(), "quorum-tools-"));
-  lab = Lab.create(9, 1);
+  lab = Lab.create(11, 1);
   ours = new DaemonCluster({ nodes: 3, config: (id, port) => config(1, port, join(dir, `ours${id}`)), netns: (id) => ns(id) });
   for (const id of [1, 2, 3]) mkdirSync(join(dir, `ours${id}`), { recursive: true });
   ours.start();
@@ -209,5 +209,60 @@ test("mixed cluster: two corosync 3.1.7 nodes and one of ours count each other's
     assert.match(after2.stdout, /^Total votes:      2\nQuorum:           2  $/m);
   } finally {
     await mixed.destroy();
+  }
+});
+
+test("without a quorum provider: the tools answer as corosync 3.1.7 does (always quorate, no votequorum)", { skip, timeout: 60_000 }, async () => {
+  const text = (labNode: number) => `totem {
+  version: 2
+  cluster_name: free
+  transport: udpu
+  crypto_cipher: none
+  crypto_hash: none
+}
+nodelist {
+  node {
+    ring0_addr: ${lab!.nodes[labNode - 1]!.rings[0]!.address}
+    nodeid: 1
+    name: n1
+  }
+}
+logging {
+  to_stderr: yes
+  to_syslog: no
+}
+system {
+  state_dir: ${join(dir, `free${labNode}`)}
+}
+`;
+  mkdirSync(join(dir, "free10"), { recursive: true });
+  mkdirSync(join(dir, "free11"), { recursive: true });
+  const real = startReal(10, text(10));
+  const mine = new DaemonCluster({ nodes: 1, config: () => text(11), netns: () => ns(11) });
+  try {
+    mine.start();
+    await mine.waitForMembers([1], [1]);
+    const end = Date.now() + 20_000;
+    while ((await nsRun(ns(10), "corosync-quorumtool", ["-l"])).code !== 0) {
+      if (Date.now() > end) throw new Error(`real corosync without provider did not come up\n${real.log}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    for (const args of [["-s"], ["-l"], ["-e", "2"]]) {
+      const reference = await nsRun(ns(10), "corosync-quorumtool", args);
+      for (const [what, run] of [
+        ["Debian tool, our executive", nsRun(ns(11), "corosync-quorumtool", args)],
+        ["our tool, our executive", nsRun(ns(11), process.execPath, [OUR_QUORUMTOOL, ...args])],
+        ["our tool, corosync", nsRun(ns(10), process.execPath, [OUR_QUORUMTOOL, ...args])],
+      ] as const) {
+        const got = await run;
+        assert.deepEqual([normalise(got.stdout), got.stderr, got.code], [normalise(reference.stdout), reference.stderr, reference.code], `${what}: corosync-quorumtool ${args.join(" ")}`);
+      }
+    }
+    const cfgReal = await nsRun(ns(10), "corosync-cfgtool", ["-s"]);
+    const cfgMine = await nsRun(ns(11), "corosync-cfgtool", ["-s"]);
+    const anyAddr = (t: string) => normalise(t).replace(/ADDR\d/g, "ADDR");
+    assert.equal(anyAddr(cfgMine.stdout), anyAddr(cfgReal.stdout));
+  } finally {
+    await mine.destroy();
   }
 });
