@@ -11,7 +11,7 @@
  * senders), check the length first and return undefined for anything they cannot use; they
  * never throw. Pure.
  */
-import { EXEC_HEADER_BYTES, ServiceId, writeExecHeader } from "../services/types.js";
+import { ServiceId, writeExecHeader } from "../services/types.js";
 
 export const VQ_EXEC = { NODEINFO: 0, RECONFIGURE: 1, QDEVICE_REG: 2, QDEVICE_RECONFIGURE: 3 } as const;
 
@@ -143,9 +143,4 @@ export function encodeQdeviceReconfigure(m: QdeviceReconfigureMsg): Uint8Array {
 export function decodeQdeviceReconfigure(b: Uint8Array): QdeviceReconfigureMsg | undefined {
   if (b.byteLength < QDEVICE_RECONFIGURE_USED) return undefined;
   return { oldName: getCString(b, 16, QDEVICE_NAME_MAX), newName: getCString(b, 16 + QDEVICE_NAME_MAX, QDEVICE_NAME_MAX) };
-}
-
-/** True when `b` is long enough to carry an exec header. */
-export function hasExecHeader(b: Uint8Array): boolean {
-  return b.byteLength >= EXEC_HEADER_BYTES;
 }
