@@ -11,6 +11,8 @@ import { IpcError } from "./ipc/errors.js";
 export type { CsErrorName } from "../core/cs-error.js";
 /** `cs_error_t` numbers by name (corosync 3 `include/corosync/corotypes.h`). */
 export const CS_ERROR_CODES = CsError;
+/** The same table under the name the quorum/cfg clients use. */
+export const CS_ERROR = CsError;
 /** A `cs_error_t` name. */
 export type CorosyncErrorCode = CsErrorName;
 
@@ -19,9 +21,10 @@ export function csErrorName(n: number): CorosyncErrorCode {
   return csErrorNameOrUndefined(n) ?? "LIBRARY";
 }
 
-/** What corosync's `cs_strerror` prints: `CS_ERR_NOT_EXIST`, `success` for OK. */
-export function csStrerror(code: CorosyncErrorCode): string {
-  return code === "OK" ? "success" : `CS_ERR_${code}`;
+/** What corosync's `cs_strerror` prints: `CS_ERR_NOT_EXIST`, `success` for OK (a name or a number). */
+export function csStrerror(code: CorosyncErrorCode | number): string {
+  const name = typeof code === "number" ? csErrorName(code) : code;
+  return name === "OK" ? "success" : `CS_ERR_${name}`;
 }
 
 export class CorosyncError extends Error {
@@ -29,12 +32,13 @@ export class CorosyncError extends Error {
   /** The cs_error_t number of `code`. */
   readonly csError: number;
 
-  constructor(
-    readonly code: CsErrorName,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
+  readonly code: CsErrorName;
+
+  /** `error` is a cs_error_t name or number; the message defaults to `CS_ERR_<NAME>`. */
+  constructor(error: CsErrorName | number, message?: string, options?: { cause?: unknown }) {
+    const code = typeof error === "number" ? csErrorName(error) : error;
+    super(message ?? csStrerror(code), options);
+    this.code = code;
     this.csError = CsError[code];
   }
 

@@ -27,7 +27,7 @@ import { loadRingSeq, storeRingSeq } from "../runtime/ringid-store.js";
 import { MembershipView } from "./membership.js";
 import { ServiceHost } from "../core/services/host.js";
 import { SERVICE_FACTORIES, type ServiceContext } from "./services/index.js";
-import { IpcServer } from "../runtime/ipc/server.js";
+import { IpcServer, type IpcServiceHandler } from "../runtime/ipc/server.js";
 import { ipcAllowed } from "./ipc-auth.js";
 import { reloadConfiguration } from "./reload.js";
 import { publishStats } from "./stats.js";
@@ -232,6 +232,8 @@ async function runExecutive(
     reloadConfig: async () => {
       const r = reloadConfiguration(configFile, env, cmap);
       if (r.ok) logger.applyConfig(loggingOptionsFromCmap(cmap));
+      // New Totem timeouts take effect at their next use (the MTU cannot change).
+      if (r.config !== undefined) srp.reconfigure(srpConfigOf(r.config, secauth?.overhead ?? 0));
       log("CFG", r.ok ? "notice" : "error", r.message);
       return r;
     },
@@ -243,7 +245,9 @@ async function runExecutive(
   for (const m of modules) {
     if (m.engine !== undefined) cmap.set(`internal_configuration.service.${m.engine.id}.name`, { type: CmapType.STRING, value: m.engine.name }, { force: true });
   }
-  const ipcServices = Object.fromEntries(modules.filter((m) => m.ipc !== undefined).map((m) => [m.ipc!.name, m.ipc!.handler]));
+  // The first module serving an IPC name wins (a full service replaces a fallback after it).
+  const ipcServices: Record<string, IpcServiceHandler> = {};
+  for (const m of modules) if (m.ipc !== undefined && !(m.ipc.name in ipcServices)) ipcServices[m.ipc.name] = m.ipc.handler;
   const ipc = new IpcServer({
     services: ipcServices,
     authorize: (cred) => {
@@ -292,10 +296,11 @@ async function runExecutive(
 
   return new Promise<number>((resolve) => {
     let exiting = false;
-    const shutdown = (signal: string): void => {
+    const shutdown = async (signal: string): Promise<void> => {
       if (exiting) return;
       exiting = true;
       log("MAIN", "notice", signal.startsWith("SIG") ? `Node was shut down by a signal (${signal})` : `Node was shut down: ${signal}`);
+      await lastMessages();
       driver.leave();
       clearInterval(statsTimer);
       stopTriggers();
@@ -311,8 +316,20 @@ async function runExecutive(
         });
       }, 20);
     };
-    shutdownRequest = (reason) => shutdown(reason);
-    for (const sig of ["SIGTERM", "SIGINT", "SIGQUIT"] as const) process.on(sig, () => shutdown(sig));
+    /**
+     * Services' last exec messages before the LEAVE (votequorum's LEAVING with
+     * allow_downscale), waited for at most two token timeouts.
+     */
+    const lastMessages = async (): Promise<void> => {
+      const pending = modules.map((m) => m.beforeLeave?.()).filter((p): p is Promise<void> => p !== undefined);
+      if (pending.length === 0) return;
+      let timer: NodeJS.Timeout | undefined;
+      const bound = new Promise<void>((r) => (timer = setTimeout(r, 2 * srp.cfg.tokenMs)));
+      await Promise.race([Promise.all(pending), bound]);
+      clearTimeout(timer);
+    };
+    shutdownRequest = (reason) => void shutdown(reason);
+    for (const sig of ["SIGTERM", "SIGINT", "SIGQUIT"] as const) process.on(sig, () => void shutdown(sig));
     // corosync's diagnostic signal: log the counters (drops by reason, transport, membership);
     // ours also writes the blackbox (a dump that needs no IPC).
     process.on("SIGUSR2", () => {

@@ -13,6 +13,11 @@ import { fileURLToPath } from "node:url";
 import { DaemonCluster } from "../helpers/daemons.js";
 import { cpgChild, LineProc } from "../helpers/cpg-proc.js";
 import { Cpg, type CpgMessageEvent } from "../../src/client/index.js";
+import { IpcClientConnection } from "../../src/client/ipc/connection.js";
+import { encodeIterInitRequest } from "../../src/wire/ipc/cpg.js";
+import { readResponseHeader } from "../../src/runtime/ipc/protocol.js";
+import { CpgIterationType } from "../../src/core/cpg/process-list.js";
+import { CsError } from "../../src/core/cs-error.js";
 
 const cluster = new DaemonCluster({ nodes: 3, token: 1000 });
 const procs: LineProc[] = [];
@@ -137,4 +142,23 @@ test("cpgverify on all nodes: identical hashes per configuration across a daemon
   // Whatever the restarted node closed, the others closed the same way.
   for (const line of c3) if (line.split(" ")[0]!.includes(",")) assert.ok(c1.includes(line) || !c1.some((l) => l.startsWith(line.split(" ")[0]!)), `restarted node: ${line}`);
   assert.ok(![v1, v2, v3, v3b].some((p) => p.lines.some((l) => /incorrect hash/.test(l))));
+});
+
+test("iteration_initialize reads the group name only for ONE_GROUP (libcpg leaves it uninitialized otherwise)", { timeout: 30_000 }, async () => {
+  await cluster.waitForMembers([1, 2, 3], [1, 2, 3]);
+  const conn = await IpcClientConnection.connect("cpg", { prefix: prefix(1) });
+  try {
+    const ask = async (type: number): Promise<number> => {
+      const req = encodeIterInitRequest(type, undefined);
+      new DataView(req.buffer, req.byteOffset).setUint32(16, 0xdeadbeef, true); // garbage name length
+      const h = readResponseHeader(await conn.request(req));
+      assert.ok(h !== null);
+      return h.error;
+    };
+    assert.equal(await ask(CpgIterationType.NAME_ONLY), CsError.OK);
+    assert.equal(await ask(CpgIterationType.ALL), CsError.OK);
+    assert.equal(await ask(CpgIterationType.ONE_GROUP), CsError.NAME_TOO_LONG);
+  } finally {
+    await conn.close();
+  }
 });

@@ -55,6 +55,9 @@ export function pgNode(id: number, netMtu = NET_MTU, capacity = 4000): PgNode {
       confchg: (c) => n.confchgs.push(c),
     },
   });
+  // A node of an operational ring whose sync has finished: its traffic is normal traffic, which
+  // a configuration change must not lose (sync-time traffic is another matter; see totempg.test).
+  n.pg.waitingTransAck(false);
   return n;
 }
 
@@ -83,4 +86,6 @@ export function reconfigure(nodes: readonly PgNode[], members: number[], left: n
     n.pg.waitingTransAck(true);
     n.pg.confchg({ type: "regular", members, left: [], joined, ringId });
   }
+  // The new ring's sync finishes before anyone sends again (as the host's trans-ack does).
+  for (const n of nodes) n.pg.waitingTransAck(false);
 }

@@ -269,6 +269,21 @@ test("a sender whose cut message had all its packets sent still re-sends it (its
   assert.deepEqual(b.got.map((g) => g.body), [cut]);
 });
 
+test("a sync-time message cut by a configuration change is dropped everywhere and not re-sent (worthless in the next ring)", () => {
+  const a = pgNode(1);
+  const b = pgNode(2);
+  for (const n of [a, b]) n.pg.waitingTransAck(true); // in the sync phase of the ring
+  const cut = bytes(5000, 6);
+  a.pg.mcastGroup(0, "sync", [cut]);
+  deliverAll(1, a.lower.send(2), [a, b]);
+  reconfigure([a, b], [1, 2], [], []);
+  assert.equal(a.pg.stats.tx_resent, 0);
+  assert.equal(b.pg.stats.rx_dropped_at_confchg, 1);
+  deliverAll(1, a.lower.send(), [a, b]);
+  assert.deepEqual(a.got, []);
+  assert.deepEqual(b.got, []);
+});
+
 test("without a cut message a configuration change re-sends nothing and keeps the queue's order", () => {
   const a = pgNode(1);
   const b = pgNode(2);

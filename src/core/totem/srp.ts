@@ -73,7 +73,8 @@ export interface SrpInit {
  */
 export class TotemSrp {
   readonly myId: number;
-  readonly cfg: SrpConfig;
+  /** Replaced as a whole by `reconfigure` (never mutated in place). */
+  private currentCfg: SrpConfig;
   readonly up: SrpUpcalls;
   readonly stats: SrpStats = emptySrpStats();
   readonly timers = new TimerSet();
@@ -157,7 +158,7 @@ export class TotemSrp {
       throw new RangeError(`nodeId must be a non-zero u32, got ${init.nodeId}`);
     }
     this.myId = init.nodeId;
-    this.cfg = init.config;
+    this.currentCfg = init.config;
     this.up = init.upcalls;
     this.myRingId = { rep: this.myId, seq: BigInt.asUintN(64, init.persistedRingSeq) };
     this.myOldRingId = { ...this.myRingId };
@@ -166,6 +167,21 @@ export class TotemSrp {
     this.newMessageQueue = new Fifo(queueMax);
     this.newMessageQueueTrans = new Fifo(queueMax);
     this.retransMessageQueue = new Fifo(queueMax);
+  }
+
+  /** The timers and constants in force. */
+  get cfg(): SrpConfig {
+    return this.currentCfg;
+  }
+
+  /**
+   * Runtime configuration change (`corosync-cfgtool -R`, corosync's
+   * `totem_volatile_config_read`): new timeouts and constants take effect at their next use
+   * (a running timer keeps its deadline). `netMtu` cannot change: queues and packing are sized
+   * from it.
+   */
+  reconfigure(config: Omit<SrpConfig, "netMtu">): void {
+    this.currentCfg = { ...config, netMtu: this.currentCfg.netMtu };
   }
 
   // ---------------------------------------------------------------- inputs

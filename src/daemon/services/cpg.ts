@@ -161,11 +161,13 @@ export function createCpgService(ctx: ServiceContext): ServiceModule {
     const r = decodeIterInitRequest(req.payload);
     const types: number[] = [CpgIterationType.NAME_ONLY, CpgIterationType.ONE_GROUP, CpgIterationType.ALL];
     if (r === undefined || !types.includes(r.type)) return encodeIterInitResponse(status("INVALID_PARAM"), 0n);
-    if (r.group === undefined) return encodeIterInitResponse(status("NAME_TOO_LONG"), 0n);
+    // Only ONE_GROUP reads the name: libcpg leaves it uninitialized for the other types.
+    const oneGroup = r.type === CpgIterationType.ONE_GROUP;
+    if (oneGroup && r.group === undefined) return encodeIterInitResponse(status("NAME_TOO_LONG"), 0n);
     const its = state(conn).iterations;
     if (its.size >= ITERATIONS_PER_CONNECTION_MAX) return encodeIterInitResponse(status("NO_RESOURCES"), 0n);
     const handle = handles.next();
-    its.set(handle, { items: engine.iterate(r.type as CpgIterationType, r.group as CpgGroupName), next: 0 });
+    its.set(handle, { items: engine.iterate(r.type as CpgIterationType, oneGroup ? (r.group as CpgGroupName) : undefined), next: 0 });
     return encodeIterInitResponse(status("OK"), handle);
   };
 

@@ -12,7 +12,9 @@ import type { IpcConnection, IpcServerStats, IpcServiceHandler } from "../../run
 import type { Transport } from "../../runtime/transport/types.js";
 import type { LogLevel } from "../../core/totem/types.js";
 import { createCmapService } from "./cmap.js";
+import { cfgModule } from "./cfg.js";
 import { createCpgService } from "./cpg.js";
+import { quorumModule, votequorumModule } from "./quorum.js";
 
 /** Everything a service module may use. */
 export interface ServiceContext {
@@ -47,6 +49,11 @@ export interface ServiceModule {
   ipc?: { name: string; handler: IpcServiceHandler };
   /** Called when the executive stops (release timers, close resources). */
   stop?(): void;
+  /**
+   * A clean stop is about to leave the ring: send last exec messages (votequorum's LEAVING
+   * with allow_downscale). Resolves once they were delivered; the executive bounds the wait.
+   */
+  beforeLeave?(): Promise<void>;
 }
 
 export type ServiceFactory = (ctx: ServiceContext) => ServiceModule;
@@ -54,5 +61,8 @@ export type ServiceFactory = (ctx: ServiceContext) => ServiceModule;
 /** The services the executive runs, in corosync's service-id order. */
 export const SERVICE_FACTORIES: ServiceFactory[] = [
   createCmapService,
+  cfgModule,
   createCpgService,
+  quorumModule,
+  votequorumModule,
 ];
