@@ -18,7 +18,7 @@ export interface ClusterOptions {
   nodes: number;
   /** `totem.token` (before the per-node coefficient). */
   token?: number;
-  transport?: "udpu" | "udp";
+  transport?: "udpu" | "udp" | "knet";
   /** Extra lines inside `totem { }` (or per node). */
   totemExtra?: string[] | ((nodeId: number) => string[]);
   /** Extra top-level sections appended to every config. */
