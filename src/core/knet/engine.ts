@@ -244,34 +244,39 @@ export class KnetEngine {
   private destinations(target: number): KnetDestination[] {
     const dests = this.dests;
     let n = 0;
-    const add = (host: Host): void => {
-      for (const link of this.pickLinks(host)) {
-        const d = dests[n];
-        if (d === undefined) dests.push({ nodeId: host.nodeId, link });
-        else {
-          d.nodeId = host.nodeId;
-          d.link = link;
-        }
-        n++;
-      }
-    };
     if (target === 0) {
-      for (const h of this.hostList) if (h.reachable) add(h);
+      for (const h of this.hostList) if (h.reachable) n = this.addDestinations(h, n);
     } else {
       const h = this.hosts.get(target);
-      if (h?.reachable === true) add(h);
+      if (h?.reachable === true) n = this.addDestinations(h, n);
     }
     dests.length = n;
     return dests;
   }
 
-  /** passive: the one best link; active: all up links; rr: the next up link in turn. */
-  private pickLinks(host: Host): readonly number[] {
+  /**
+   * Append `host`'s links to the destination list from index `n`; returns the new length.
+   * passive: the one best link; active: every up link; rr: the next up link in turn.
+   */
+  private addDestinations(host: Host, n: number): number {
     const active = host.activeLinks;
-    if (this.linkMode !== "rr" || active.length <= 1) return active;
-    const link = active[host.rrNext % active.length]!;
-    host.rrNext = (host.rrNext + 1) % KNET_MAX_LINK;
-    return [link];
+    if (this.linkMode === "rr" && active.length > 1) {
+      const link = active[host.rrNext % active.length]!;
+      host.rrNext = (host.rrNext + 1) % KNET_MAX_LINK;
+      return this.setDestination(n, host.nodeId, link);
+    }
+    for (const link of active) n = this.setDestination(n, host.nodeId, link);
+    return n;
+  }
+
+  private setDestination(n: number, nodeId: number, link: number): number {
+    const d = this.dests[n];
+    if (d === undefined) this.dests.push({ nodeId, link });
+    else {
+      d.nodeId = nodeId;
+      d.link = link;
+    }
+    return n + 1;
   }
 
   private sendFragment(packet: Uint8Array, target: number, seq: number, count: number, index: number, dests: readonly KnetDestination[]): void {

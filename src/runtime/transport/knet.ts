@@ -114,6 +114,7 @@ export class KnetTransport implements Transport {
   /** Keys of every peer link address (block_unlisted_ips). */
   private readonly listed = new Set<string>();
   private readonly keyCache = new Map<string, string>();
+  private readonly sources = new Map<number, DatagramSource>();
   private readonly now: () => number;
   private handlers: TransportHandlers | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
@@ -313,10 +314,20 @@ export class KnetTransport implements Transport {
   }
 
   private deliver(packet: Uint8Array, nodeId: number, link: number): void {
-    const s = this.sockets.get(link)!;
-    const address = this.peerAddr.get(nodeId)?.[link] ?? "";
     this.stats.rx_packets++;
-    this.handlers?.onDatagram(packet, { address, port: s.link.port, family: rinfoFamily(familyOf(address) ?? "IPv4"), ring: link });
+    this.handlers?.onDatagram(packet, this.sourceOf(nodeId, link));
+  }
+
+  /** The (cached, never modified) source of what node `nodeId` sends on `link`. */
+  private sourceOf(nodeId: number, link: number): DatagramSource {
+    const key = nodeId * 8 + link;
+    let from = this.sources.get(key);
+    if (from === undefined) {
+      const address = this.peerAddr.get(nodeId)?.[link] ?? "";
+      from = Object.freeze({ address, port: this.sockets.get(link)!.link.port, family: rinfoFamily(familyOf(address) ?? "IPv4"), ring: link });
+      this.sources.set(key, from);
+    }
+    return from;
   }
 
   private queueLoopback(packet: Uint8Array): void {
