@@ -221,7 +221,8 @@ export class KnetEngine {
     }
     const dests = this.destinations(target);
     if (dests.length === 0) {
-      this.counters.txUnreachable++;
+      // Alone in the nodelist nobody is ever reachable: that is no failure to count.
+      if (this.hostList.length > 0) this.counters.txUnreachable++;
       return false;
     }
     const count = fragmentCount(packet.byteLength, this.dataMtuBytes);

@@ -205,7 +205,7 @@ export class KnetTransport implements Transport {
       return;
     }
     if (this.engine.send(this.now(), target, bytes)) this.stats.tx_packets++;
-    else if (target !== this.opts.localNodeId) this.stats.tx_unreachable++;
+    this.stats.tx_unreachable = this.engine.counters.txUnreachable;
   }
 
   rings(): RingStatus[] {

@@ -147,22 +147,21 @@ export function decodeKnetFrame(b: Uint8Array): Decoded<KnetFrame> {
   if (b.byteLength < KNET_MIN_FRAME) return fail("TRUNCATED", "knet.header", `${b.byteLength} bytes, a knet frame needs at least ${KNET_MIN_FRAME}`);
   if (b[0] !== KNET_VERSION) return fail("BAD_VERSION", "knet.version", `on-wire version ${b[0]}, expected ${KNET_VERSION}`);
   const type = b[1]!;
-  const head = { hostId: readBE16(b, 2), maxVer: b[4]!, pad: b[5]! };
   switch (type) {
     case KnetType.DATA:
-      return decodeData(b, head);
+      return decodeData(b);
     case KnetType.PING:
     case KnetType.PONG:
-      return decodePing(b, head, type);
+      return decodePing(b, type);
     case KnetType.PMTUD:
     case KnetType.PMTUD_REPLY:
-      return decodePmtud(b, head, type);
+      return decodePmtud(b, type);
     default:
       return fail("BAD_TYPE", "knet.type", `unknown frame type 0x${type.toString(16)}`);
   }
 }
 
-function decodeData(b: Uint8Array, head: KnetHeader): Decoded<KnetFrame> {
+function decodeData(b: Uint8Array): Decoded<KnetFrame> {
   if (b.byteLength <= KNET_DATA_HEADER_SIZE) return fail("TRUNCATED", "knet.data", `${b.byteLength}-byte DATA frame carries no user data`);
   const fragNum = b[11]!;
   const fragSeq = b[12]!;
@@ -170,7 +169,9 @@ function decodeData(b: Uint8Array, head: KnetHeader): Decoded<KnetFrame> {
   if (fragNum > 1 && (fragSeq === 0 || fragSeq > fragNum)) return fail("BAD_VALUE", "knet.data.frag_seq", `fragment ${fragSeq} of ${fragNum}`);
   const frame: KnetData = {
     type: KnetType.DATA,
-    ...head,
+    hostId: readBE16(b, 2),
+    maxVer: b[4]!,
+    pad: b[5]!,
     seq: readBE16(b, 6),
     compress: b[8]!,
     dataPad: b[9]!,
@@ -183,15 +184,16 @@ function decodeData(b: Uint8Array, head: KnetHeader): Decoded<KnetFrame> {
   return { ok: true, value: frame };
 }
 
-function decodePing(b: Uint8Array, head: KnetHeader, type: typeof KnetType.PING | typeof KnetType.PONG): Decoded<KnetFrame> {
+function decodePing(b: Uint8Array, type: typeof KnetType.PING | typeof KnetType.PONG): Decoded<KnetFrame> {
   if (b.byteLength < KNET_PING_SIZE) return fail("TRUNCATED", "knet.ping", `${b.byteLength}-byte ping/pong, expected ${KNET_PING_SIZE}`);
   if (b.byteLength > KNET_PING_SIZE) return fail("TRAILING_BYTES", "knet.ping", `${b.byteLength}-byte ping/pong, expected ${KNET_PING_SIZE}`);
-  const frame: KnetPing = { type, ...head, link: b[6]!, time: b.subarray(7, 23), seq: readBE16(b, 23), timed: b[25]! };
+  const frame: KnetPing = { type, hostId: readBE16(b, 2), maxVer: b[4]!, pad: b[5]!, link: b[6]!, time: b.subarray(7, 23), seq: readBE16(b, 23), timed: b[25]! };
   return { ok: true, value: frame };
 }
 
-function decodePmtud(b: Uint8Array, head: KnetHeader, type: typeof KnetType.PMTUD | typeof KnetType.PMTUD_REPLY): Decoded<KnetFrame> {
+function decodePmtud(b: Uint8Array, type: typeof KnetType.PMTUD | typeof KnetType.PMTUD_REPLY): Decoded<KnetFrame> {
   if (b.byteLength < KNET_PMTUD_SIZE) return fail("TRUNCATED", "knet.pmtud", `${b.byteLength}-byte PMTUd frame, needs ${KNET_PMTUD_SIZE}`);
+  const head: KnetHeader = { hostId: readBE16(b, 2), maxVer: b[4]!, pad: b[5]! };
   const link = b[6]!;
   const size = b[7]! | (b[8]! << 8);
   if (type === KnetType.PMTUD) return { ok: true, value: { type, ...head, link, size, fill: b.subarray(KNET_PMTUD_SIZE) } };
