@@ -67,6 +67,27 @@ test("knet + crypto, 2 corosync + 1 ours: one ring; kill -9 and restart of each 
 
 test("knet + crypto, 1 corosync + 2 ours: the same", { skip, timeout: 180_000 }, () => formKillRestart(["ours", "corosync", "ours"]));
 
+test("knet + crypto with knet_mtu 200 everywhere (data MTU 85): joins and commit tokens travel in fragments both ways", { skip, timeout: 120_000 }, async () => {
+  const m = startMixed(["corosync", "corosync", "ours"], { ...KNET, totemExtra: ["knet_mtu: 200"] });
+  const c = m.cluster;
+  try {
+    c.start();
+    await c.waitForMembers([1, 2, 3], [1, 2, 3], 60_000);
+    oneRing(m);
+    assert.match(cfgtoolLinks(m, 1), /nodeid: 3 reachable\n\s+LINK: 0 udp \S+ enabled connected mtu: 85\n/);
+    const before = c.node(3).lines.length;
+    c.node(3).signal("SIGUSR2");
+    await c.waitFor("our statistics line", () => c.node(3).lines.slice(before).some((l) => /Statistics:/.test(l.text)), 10_000);
+    const line = c.node(3).lines.slice(before).find((l) => /Statistics:/.test(l.text))!.text;
+    const num = (k: string) => Number(new RegExp(`\\b${k}=(\\d+)`).exec(line)?.[1]);
+    assert.ok(num("tx_data_frames") > num("tx_packets"), `we fragmented: ${line}`);
+    assert.ok(num("rx_data_frames") > num("rx_packets"), `we reassembled their fragments: ${line}`);
+    assert.match(line, /frames dropped: none/);
+  } finally {
+    await m.destroy();
+  }
+});
+
 test("knet + crypto: our node with another authkey never joins and logs invalid digest", { skip, timeout: 120_000 }, async () => {
   const m = startMixed(["corosync", "corosync", "ours"], { ...KNET, wrongKey: [3] });
   const c = m.cluster;

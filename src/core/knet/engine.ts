@@ -148,8 +148,8 @@ export class KnetEngine {
   readonly linkMode: LinkMode;
   /** Dropped input by reason (decode errors by their DecodeError code). */
   readonly dropped: Record<string, number> = {};
-  /** Packets sent / delivered / looped back. */
-  readonly counters = { txPackets: 0, txFrames: 0, rxPackets: 0, loopback: 0, txUnreachable: 0 };
+  /** Packets sent (on the wire) / DATA frames sent and received / packets delivered / looped back. */
+  readonly counters = { txPackets: 0, txFrames: 0, rxFrames: 0, rxPackets: 0, loopback: 0, txUnreachable: 0 };
   private readonly hosts = new Map<number, Host>();
   private readonly hostList: Host[] = [];
   private readonly blockUnlisted: boolean;
@@ -448,6 +448,7 @@ export class KnetEngine {
       return;
     }
     link.state.counters.rxData++;
+    this.counters.rxFrames++;
     if (!host.reachable) {
       this.drop("unreachable");
       return;

@@ -86,9 +86,12 @@ export interface KnetTransportOptions extends SocketTuning {
 export interface KnetStats extends TransportStats {
   /** Datagrams that failed authentication/decryption in every key slot. */
   rx_invalid_digest: number;
-  /** Totem packets delivered (after reassembly) and sent (before fragmentation). */
+  /** Totem packets delivered (after reassembly) and put on the wire (before fragmentation; loopback-only ones not counted). */
   rx_packets: number;
   tx_packets: number;
+  /** DATA frames built (fragments included; each goes to every destination) and received. */
+  tx_data_frames: number;
+  rx_data_frames: number;
   /** Packets not sent because no destination was reachable. */
   tx_unreachable: number;
   /** Own broadcasts looped back. */
@@ -103,7 +106,7 @@ interface LinkSocket {
 
 export class KnetTransport implements Transport {
   readonly name = "knet" as const;
-  readonly stats: KnetStats = { ...newStats(), rx_invalid_digest: 0, rx_packets: 0, tx_packets: 0, tx_unreachable: 0, loopback: 0 };
+  readonly stats: KnetStats = { ...newStats(), rx_invalid_digest: 0, rx_packets: 0, tx_packets: 0, tx_data_frames: 0, rx_data_frames: 0, tx_unreachable: 0, loopback: 0 };
   readonly localAddress: string;
   private readonly opts: KnetTransportOptions;
   private readonly engine: KnetEngine;
@@ -204,8 +207,10 @@ export class KnetTransport implements Transport {
       this.stats.tx_errors++;
       return;
     }
-    if (this.engine.send(this.now(), target, bytes)) this.stats.tx_packets++;
+    this.engine.send(this.now(), target, bytes);
+    this.stats.tx_packets = this.engine.counters.txPackets;
     this.stats.tx_unreachable = this.engine.counters.txUnreachable;
+    this.stats.tx_data_frames = this.engine.counters.txFrames;
   }
 
   rings(): RingStatus[] {
@@ -393,6 +398,7 @@ export class KnetTransport implements Transport {
       frame = plain;
     }
     this.engine.receive(this.now(), key ?? address, frame);
+    this.stats.rx_data_frames = this.engine.counters.rxFrames;
   }
 
   /** The canonical key of a source address, cached (rinfo gives the same strings again and again). */
