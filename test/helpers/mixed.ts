@@ -52,13 +52,15 @@ export interface MixedOptions {
   wrongKey?: number[];
   /** Extra lines inside `totem { }` on every node. */
   totemExtra?: string[];
+  /** Use the nodes' IPv6 addresses (fd5c::/64, no DAD) instead of IPv4. */
+  ipv6?: boolean;
 }
 
 function configText(lab: Lab, port: number, o: MixedOptions, dir: string): string {
   const links = o.transport === "knet" ? (o.links ?? 1) : 1;
   const nodes = lab.nodes
     .map((n) => {
-      const addrs = Array.from({ length: links }, (_, l) => `\t\tring${l}_addr: ${n.rings[l]!.address}\n`).join("");
+      const addrs = Array.from({ length: links }, (_, l) => `\t\tring${l}_addr: ${o.ipv6 === true ? n.rings[l]!.address6 : n.rings[l]!.address}\n`).join("");
       return `\tnode {\n${addrs}\t\tnodeid: ${n.index}\n\t\tname: n${n.index}\n\t}`;
     })
     .join("\n");
