@@ -16,7 +16,7 @@
  * Pure: no node:* imports.
  */
 import type { DiagnosticList, SourcePos } from "./diagnostics.js";
-import { type FlatConfig, type Transport, effectiveCrypto, flatNumber, posOf, totemInputFromFlat } from "./flat.js";
+import { type FlatConfig, type Transport, effectiveCrypto, flatNumber, flatString, posOf, totemInputFromFlat } from "./flat.js";
 import { type TotemConfig, computeTotemConfig } from "./totem-defaults.js";
 
 /** corosync's `MINIMUM_TIMEOUT`: 3 · 1000/HZ ms. */
@@ -42,7 +42,7 @@ export function checkVersion(flat: FlatConfig, out: DiagnosticList): void {
   }
 }
 
-/** A cipher needs a hash; crypto on udp/udpu is our envelope (notice). */
+/** A cipher needs a hash; knet has no chacha20 and (here) no compression; crypto on udp/udpu is our envelope (notice). */
 export function checkCrypto(flat: FlatConfig, out: DiagnosticList, transport: Transport | undefined): void {
   const { cipher, hash } = effectiveCrypto(flat);
   if (cipher !== "none" && hash === "none") {
@@ -50,6 +50,21 @@ export function checkCrypto(flat: FlatConfig, out: DiagnosticList, transport: Tr
       posOf(flat, "totem.crypto_hash", "totem.crypto_cipher", "totem.secauth", "totem"),
       "crypto_cipher requires crypto_hash with value other than none",
       "totem.crypto_hash",
+    );
+  }
+  if (cipher === "chacha20" && transport === "knet") {
+    out.error(
+      posOf(flat, "totem.crypto_cipher", "totem"),
+      "crypto_cipher chacha20 is not available with the knet transport. Should be none, aes256, aes192 or aes128",
+      "totem.crypto_cipher",
+    );
+  }
+  const compression = flatString(flat, "totem.knet_compression_model");
+  if (transport === "knet" && compression !== undefined && compression !== "none") {
+    out.error(
+      posOf(flat, "totem.knet_compression_model"),
+      `knet_compression_model ${compression} is not supported by this implementation (only none): its nodes could not read compressed knet frames`,
+      "totem.knet_compression_model",
     );
   }
   if ((cipher !== "none" || hash !== "none") && transport !== undefined && transport !== "knet") {

@@ -171,6 +171,7 @@ async function runExecutive(
 
   const srpConfig = srpConfigOf(config, secauth?.overhead ?? 0);
   if (secauth !== undefined) log("TOTEM", "notice", `secauth: ${secauth.suiteName} envelope, key from ${secauth.keySource}`);
+  if (net.knetCrypto !== undefined) log("TOTEM", "notice", `knet crypto: ${net.knetCrypto}`);
   const membership = new MembershipView(cmap, net.addressesOf, log);
   let driverRef: TotemDriver | undefined;
   const host = new ServiceHost(nodeId, {
@@ -206,7 +207,7 @@ async function runExecutive(
   try {
     await transport.start({
       onDatagram: (bytes, from) => driver.onDatagram(bytes, from),
-      onLog: (level, text) => log("TOTEM", level, text),
+      onLog: (level, text, subsys) => log(subsys ?? "TOTEM", level, text),
       // The transport logs the change itself (corosync's words); cmap follows at once.
       onRingStatus: () => publishStats(cmap, srp, driver.dropped, transport),
     });

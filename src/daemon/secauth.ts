@@ -1,5 +1,5 @@
 /**
- * secauth: the authenticated-encryption envelope around every datagram when the
+ * secauth on udp/udpu: the authenticated-encryption envelope around every datagram when the
  * configuration asks for it (`secauth: on`, or `crypto_cipher`/`crypto_hash` ≠ none). The key
  * comes from `totem.keyfile` (default /etc/corosync/authkey), refused when missing, unreadable,
  * too short or readable by others (src/crypto/keyfile.ts says which, naming the path).
@@ -18,9 +18,12 @@ export interface Secauth {
   suiteName: string;
 }
 
-/** The envelope for this node, or undefined when secauth is off. Throws a clear Error. */
+/**
+ * The envelope for this node, or undefined when secauth is off or the transport is knet
+ * (knet encrypts inside the transport, as corosync 3 does). Throws a clear Error.
+ */
 export function setUpEnvelope(config: CorosyncConfig, nodeId: number): Secauth | undefined {
-  if (!config.crypto.enabled) return undefined;
+  if (!config.crypto.enabled || config.transport === "knet") return undefined;
   const { key, source } = loadAuthKey(config.crypto);
   const envelope = createEnvelope({
     mode: { cipher: config.crypto.cipher, hash: config.crypto.hash },

@@ -12,8 +12,11 @@
  *                                               flow_control_count (u64), procname (str)
  * Ours in addition (documented differences): `stats.srp.rx_msg_rejected` (hostile frames the
  * core refused), `stats.srp.rx_dropped.<reason>` (frames the driver dropped, by DecodeError
- * code) and `stats.transport.<counter>` (the udp/udpu transport). Not present: `stats.knet.*`
- * (no knet), `stats.schedmiss.*` (no pause detection), `stats.pg.msg_reserved`,
+ * code), `stats.transport.<counter>` (the transport's datagram counters) and
+ * `stats.transport.rx_dropped.<reason>` (frames the transport dropped). On knet,
+ * `stats.knet.node<id>.link<n>.*` as corosync (`enabled`, `connected` u8, `mtu` u32, the
+ * latency and up/down counts u32, the packet/byte counters u64); not `stats.knet.handle.*`.
+ * Not present: `stats.schedmiss.*` (no pause detection), `stats.pg.msg_reserved`,
  * `stats.srp.time_since_token_last_received`, `avg_token_workload`, `avg_backlog_calc`
  * (the core does not measure them). `<id>` is our connection number, where corosync prints
  * a pointer.
@@ -27,6 +30,7 @@ import { CmapType, type CmapEntry, type CmapValue } from "../core/cmap/types.js"
 import type { StatsClearTarget, StatsSource } from "../core/cmap/stats-map.js";
 import type { IpcConnection, IpcServerStats } from "../runtime/ipc/server.js";
 import { SERVICE_IDS } from "../runtime/ipc/protocol.js";
+import type { NodeStatus } from "../runtime/transport/types.js";
 
 /** The parts of the daemon the stats map reads. All are optional: what is missing is left out. */
 export interface StatsInputs {
@@ -36,6 +40,10 @@ export interface StatsInputs {
   dropped?: () => Readonly<Record<string, number>>;
   /** The transport's counters (`Transport.stats`). */
   transport?: () => object;
+  /** Frames the transport dropped, by reason (`Transport.dropped`). */
+  transportDropped?: () => Readonly<Record<string, number>>;
+  /** Per-node link status with counters (`Transport.links`, knet). */
+  links?: () => readonly NodeStatus[] | undefined;
   /** Process name of a pid (`/proc/<pid>/comm` by default). */
   procName?: (pid: number) => string;
 }
@@ -43,6 +51,9 @@ export interface StatsInputs {
 const SRP_U32 = new Set(["continuous_gather", "continuous_sendmsg_failures", "mtt_rx_token", "avg_token_workload", "avg_backlog_calc"]);
 const SRP_U8 = new Set(["firewall_enabled_or_nic_failure"]);
 const SRP_GAUGES = new Set([...SRP_U32, ...SRP_U8, "time_since_token_last_received"]);
+/** knet link values corosync publishes as u32 (the counters are u64). */
+const KNET_U32 = new Set(["latency_ave", "latency_min", "latency_max", "latency_samples", "up_count", "down_count"]);
+const KNET_GAUGES = new Set(["latency_ave", "latency_min", "latency_max", "latency_samples"]);
 const IPC_CONN_COUNTERS = ["invalid_request", "overload", "sent", "requests", "responses", "dispatched", "send_retries", "recv_retries", "flow_control_count"] as const;
 
 function u64(n: number): CmapValue {
@@ -81,7 +92,7 @@ export class DaemonStatsSource implements StatsSource {
     const all = what === "all";
     const raw = this.rawCounters();
     for (const [key, n] of raw) {
-      const group = key.startsWith("stats.srp.rx_dropped.") || key.startsWith("stats.transport.") ? "knet" : key.startsWith("stats.ipcs.") ? "ipc" : "totem";
+      const group = key.startsWith("stats.srp.rx_dropped.") || key.startsWith("stats.transport.") || key.startsWith("stats.knet.") ? "knet" : key.startsWith("stats.ipcs.") ? "ipc" : "totem";
       if (all || group === what) this.baseline.set(key, n);
     }
   }
@@ -97,6 +108,8 @@ export class DaemonStatsSource implements StatsSource {
     for (const [name, n] of numbers(this.inputs.srp?.stats())) if (!SRP_GAUGES.has(name)) m.set(`stats.srp.${name}`, n);
     for (const [reason, n] of Object.entries(this.inputs.dropped?.() ?? {})) m.set(`stats.srp.rx_dropped.${reason.toLowerCase()}`, n);
     for (const [name, n] of numbers(this.inputs.transport?.())) m.set(`stats.transport.${name}`, n);
+    for (const [reason, n] of Object.entries(this.inputs.transportDropped?.() ?? {})) m.set(`stats.transport.rx_dropped.${reason}`, n);
+    for (const [key, n] of this.linkCounters()) if (!KNET_GAUGES.has(key.slice(key.lastIndexOf(".") + 1))) m.set(key, n);
     const ipc = this.inputs.ipc?.();
     if (ipc !== undefined) {
       m.set("stats.ipcs.global.closed", ipc.stats().closed);
@@ -154,6 +167,35 @@ export class DaemonStatsSource implements StatsSource {
       const key = `stats.transport.${name}`;
       add(key, u64(this.counted(key, n)));
     }
+    for (const [reason, n] of Object.entries(this.inputs.transportDropped?.() ?? {})) {
+      const key = `stats.transport.rx_dropped.${reason}`;
+      add(key, u64(this.counted(key, n)));
+    }
+    for (const n of this.inputs.links?.() ?? []) {
+      if (n.local) continue;
+      for (const l of n.links) {
+        const base = `stats.knet.node${n.nodeId}.link${l.link}`;
+        add(`${base}.enabled`, { type: CmapType.UINT8, value: l.enabled ? 1 : 0 });
+        add(`${base}.connected`, { type: CmapType.UINT8, value: l.connected ? 1 : 0 });
+        add(`${base}.mtu`, u32(l.mtu));
+      }
+    }
+    for (const [key, n] of this.linkCounters()) {
+      const name = key.slice(key.lastIndexOf(".") + 1);
+      if (KNET_GAUGES.has(name)) add(key, u32(n));
+      else if (KNET_U32.has(name)) add(key, u32(this.counted(key, n)));
+      else add(key, u64(this.counted(key, n)));
+    }
+  }
+
+  /** knet's per-link counters of the other nodes, by key. */
+  private linkCounters(): Array<[string, number]> {
+    const out: Array<[string, number]> = [];
+    for (const n of this.inputs.links?.() ?? []) {
+      if (n.local) continue;
+      for (const l of n.links) for (const [name, v] of Object.entries(l.stats ?? {})) out.push([`stats.knet.node${n.nodeId}.link${l.link}.${name}`, v]);
+    }
+    return out;
   }
 
   private procName(c: IpcConnection): string {

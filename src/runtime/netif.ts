@@ -17,6 +17,7 @@
  * The pure helpers take the address list as a parameter; only `listLocalAddresses` and
  * `localHostName` touch the operating system.
  */
+import { readFileSync } from "node:fs";
 import { hostname, networkInterfaces } from "node:os";
 import { parseIPv4, parseIPv6 } from "../config/ip.js";
 import type { NodeConfig } from "../config/model.js";
@@ -178,4 +179,15 @@ export function listLocalAddresses(): LocalAddress[] {
 /** The uname node name (`os.hostname()`). */
 export function localHostName(): string {
   return hostname();
+}
+
+/** An interface's MTU from /sys/class/net/<ifname>/mtu; undefined when it cannot be read. */
+export function interfaceMtu(ifname: string): number | undefined {
+  if (!/^[A-Za-z0-9_.:@-]{1,15}$/.test(ifname)) return undefined;
+  try {
+    const n = Number(readFileSync(`/sys/class/net/${ifname}/mtu`, "utf8").trim());
+    return Number.isInteger(n) && n > 0 ? n : undefined;
+  } catch {
+    return undefined;
+  }
 }

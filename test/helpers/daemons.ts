@@ -18,7 +18,8 @@ export interface ClusterOptions {
   nodes: number;
   /** `totem.token` (before the per-node coefficient). */
   token?: number;
-  transport?: "udpu" | "udp";
+  /** Default udpu; null writes no `transport:` line (corosync 3's default: knet with a nodelist). */
+  transport?: "udpu" | "udp" | "knet" | null;
   /** Extra lines inside `totem { }` (or per node). */
   totemExtra?: string[] | ((nodeId: number) => string[]);
   /** Extra top-level sections appended to every config. */
@@ -141,7 +142,7 @@ export function nodeConfig(opts: ClusterOptions, addresses: string[], port: numb
   const totem = [
     "\tversion: 2",
     "\tcluster_name: testcluster",
-    `\ttransport: ${opts.transport ?? "udpu"}`,
+    ...(opts.transport === null ? [] : [`\ttransport: ${opts.transport ?? "udpu"}`]),
     `\ttoken: ${opts.token ?? 1000}`,
     `\tnodeid: ${nodeId}`,
     ...(typeof opts.totemExtra === "function" ? opts.totemExtra(nodeId) : (opts.totemExtra ?? [])).map((l) => `\t${l}`),

@@ -1,7 +1,9 @@
 /**
  * A mixed cluster for interoperability tests: each node, ours or Debian's corosync 3.1.7, in
- * its own network namespace on a bridge (the namespaces' own addresses only), transport udpu,
- * no crypto, the same nodelist and timers on every node.
+ * its own network namespace on a bridge (the namespaces' own addresses only), the same
+ * nodelist and timers on every node. Transport udpu without crypto by default; or knet, with
+ * one or more links (one bridge per link) and optionally knet crypto (aes256 + sha256) with
+ * an authkey shared by the cluster — any node may be given a key of its own (a wrong key).
  *
  * Real corosync locks /var/run/corosync.pid and keeps state under /var/lib/corosync: it runs
  * with a per-node directory bind-mounted over /run in the node's mount namespace (`ip netns
@@ -10,7 +12,8 @@
  * namespace (`exec(node, argv)`). Always cleaned up: processes by pid, namespaces, files.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { COROSYNC_BIN, DaemonCluster } from "./daemons.js";
 import { Lab } from "./netns.js";
@@ -36,19 +39,43 @@ export interface MixedCluster {
   destroy(): Promise<void>;
 }
 
-function configText(lab: Lab, port: number, token: number, stateDir: string): string {
+export interface MixedOptions {
+  /** `totem.token` before the per-node coefficient (default 1000). */
+  token?: number;
+  /** Default udpu. */
+  transport?: "udpu" | "knet";
+  /** knet links (default 1); link N uses port `port + N`. */
+  links?: number;
+  /** knet crypto aes256 + sha256 with a cluster-wide authkey (default off). */
+  crypto?: boolean;
+  /** Nodes (ids) that get an authkey of their own instead of the cluster's. */
+  wrongKey?: number[];
+  /** Extra lines inside `totem { }` on every node. */
+  totemExtra?: string[];
+  /** Use the nodes' IPv6 addresses (fd5c::/64, no DAD) instead of IPv4. */
+  ipv6?: boolean;
+}
+
+function configText(lab: Lab, port: number, o: MixedOptions, dir: string): string {
+  const links = o.transport === "knet" ? (o.links ?? 1) : 1;
   const nodes = lab.nodes
-    .map((n) => `\tnode {\n\t\tring0_addr: ${n.rings[0]!.address}\n\t\tnodeid: ${n.index}\n\t\tname: n${n.index}\n\t}`)
+    .map((n) => {
+      const addrs = Array.from({ length: links }, (_, l) => `\t\tring${l}_addr: ${o.ipv6 === true ? n.rings[l]!.address6 : n.rings[l]!.address}\n`).join("");
+      return `\tnode {\n${addrs}\t\tnodeid: ${n.index}\n\t\tname: n${n.index}\n\t}`;
+    })
     .join("\n");
+  const crypto = o.crypto === true ? ["\tcrypto_cipher: aes256", "\tcrypto_hash: sha256", `\tkeyfile: ${join(dir, "authkey")}`] : ["\tcrypto_cipher: none", "\tcrypto_hash: none"];
+  const ifaces = Array.from({ length: links }, (_, l) => `\tinterface {\n\t\tlinknumber: ${l}\n\t\tmcastport: ${port + l}\n\t}`);
+  const stateDir = join(dir, "state");
   return [
     "totem {",
     "\tversion: 2",
     "\tcluster_name: mixed",
-    "\ttransport: udpu",
-    "\tcrypto_cipher: none",
-    "\tcrypto_hash: none",
-    `\ttoken: ${token}`,
-    `\tinterface {\n\t\tlinknumber: 0\n\t\tmcastport: ${port}\n\t}`,
+    `\ttransport: ${o.transport ?? "udpu"}`,
+    ...crypto,
+    `\ttoken: ${o.token ?? 1000}`,
+    ...(o.totemExtra ?? []).map((l) => `\t${l}`),
+    ...ifaces,
     "}",
     `nodelist {\n${nodes}\n}`,
     "quorum {\n\tprovider: corosync_votequorum\n}",
@@ -58,12 +85,18 @@ function configText(lab: Lab, port: number, token: number, stateDir: string): st
   ].join("\n");
 }
 
-export function startMixed(kinds: Kind[], token = 1000): MixedCluster {
-  const lab = Lab.create(kinds.length, 1);
+/** A mixed cluster of `kinds` (node i + 1 runs `kinds[i]`); `options` as above (a number: the token). */
+export function startMixed(kinds: Kind[], options: number | MixedOptions = {}): MixedCluster {
+  const o: MixedOptions = typeof options === "number" ? { token: options } : options;
+  const lab = Lab.create(kinds.length, o.transport === "knet" ? (o.links ?? 1) : 1);
+  const clusterKey = randomBytes(256);
   const cluster = new DaemonCluster({
     nodes: kinds.length,
     netns: (id) => lab.nodes[id - 1]!.ns,
-    config: (_id, port, dir) => configText(lab, port, token, join(dir, "state")),
+    config: (id, port, dir) => {
+      if (o.crypto === true) writeFileSync(join(dir, "authkey"), o.wrongKey?.includes(id) === true ? randomBytes(256) : clusterKey, { mode: 0o400 });
+      return configText(lab, port, o, dir);
+    },
     command: (id, configPath, dir) => {
       if (kinds[id - 1] === "ours") return [process.execPath, COROSYNC_BIN, "-f", "-c", configPath];
       mkdirSync(join(dir, "run", "corosync"), { recursive: true });

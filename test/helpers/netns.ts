@@ -129,13 +129,21 @@ export class Lab {
   }
 
   /**
-   * Drop every packet on `ring` of node `index`, both directions (its veth's egress and the
-   * hub port's egress towards it). Uses `netem loss 100%` when the kernel has sch_netem,
-   * else a `pfifo` queue of length 0 (drops everything it is given). Returns the undo.
+   * Drop every packet on `ring` of node `index`, both directions, silently: the node's port
+   * on the ring's bridge is put in the `disabled` state, so the bridge neither forwards
+   * what the node sends nor delivers anything to it, and the node's own sends still succeed
+   * (a cable cut beyond the switch port). Where `bridge` is missing, a qdisc on both ends of
+   * the veth drops instead (`netem loss 100%`, else a `pfifo` of length 0) — but a full
+   * local queue makes the sender's `sendto` fail with ENOBUFS, which libknet retries
+   * forever, stalling a real corosync. Returns the undo.
    */
   blackhole(index: number, ring: number): () => void {
     const node = this.nodes[index - 1]!;
     const r = node.rings[ring]!;
+    const blocked = spawnSync("ip", ["netns", "exec", this.hub, "bridge", "link", "set", "dev", r.hubPort, "state", "0"], { encoding: "utf8" });
+    if (blocked.status === 0) {
+      return () => void sh("ip", ["netns", "exec", this.hub, "bridge", "link", "set", "dev", r.hubPort, "state", "3"], true);
+    }
     const ends: Array<[string, string]> = [
       [node.ns, r.ifname],
       [this.hub, r.hubPort],

@@ -123,8 +123,13 @@ test("trackers: change events and async iteration with new and old values; close
     await writer.delete("client.trk.b");
     await writer.set("client.trk.c", { type: CmapType.UINT8, value: 1 });
     await writer.delete("client.trk.c");
-    await reader.get("totem.version"); // events precede this response on the same connection
-    assert.deepEqual(adds, ["add client.trk.c"]);
+    await writer.set("client.trk.d", { type: CmapType.UINT8, value: 1 });
+    // Events and responses travel on different rings: wait for the last add (events arrive in
+    // order, so a wrongly sent delete of b or c would be in the list before it).
+    const deadline = Date.now() + 10_000;
+    while (!adds.includes("add client.trk.d") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    assert.deepEqual(adds, ["add client.trk.c", "add client.trk.d"]);
+    await writer.delete("client.trk.d");
     await onlyAdds.close();
   } finally {
     await Promise.all([writer.close(), reader.close()]);

@@ -97,3 +97,35 @@ test("daemon stats source: corosync's names and types, our extras, clearing by b
   const keys = [...map.iter("")].map((e) => e.key);
   assert.deepEqual(keys, [...keys].sort(), "iteration in byte order");
 });
+
+test("daemon stats source on knet: stats.knet.node<id>.link<n>.* with corosync's types, transport drops, clear.knet", () => {
+  const dropped = { duplicate: 4 };
+  const src = new DaemonStatsSource({
+    transportDropped: () => dropped,
+    links: () => [
+      { nodeId: 1, local: true, reachable: true, links: [{ link: 0, transport: "udp", localAddress: "10.0.0.1", remoteAddress: "10.0.0.1", enabled: true, connected: true, mtu: 1397, stats: { tx_data_packets: 9 } }] },
+      {
+        nodeId: 2,
+        local: false,
+        reachable: true,
+        links: [{ link: 0, transport: "udp", localAddress: "10.0.0.1", remoteAddress: "10.0.0.2", enabled: true, connected: false, mtu: 1397, stats: { tx_data_packets: 100, latency_ave: 250, up_count: 2 } }],
+      },
+    ],
+  });
+  const map = new StatsMap(src);
+  const get = (k: string) => map.get(k);
+  const base = "stats.knet.node2.link0";
+  assert.deepEqual(get(`${base}.enabled`), { type: CmapType.UINT8, value: 1 });
+  assert.deepEqual(get(`${base}.connected`), { type: CmapType.UINT8, value: 0 });
+  assert.deepEqual(get(`${base}.mtu`), { type: CmapType.UINT32, value: 1397 });
+  assert.deepEqual(get(`${base}.tx_data_packets`), u64(100n));
+  assert.deepEqual(get(`${base}.latency_ave`), { type: CmapType.UINT32, value: 250 });
+  assert.deepEqual(get(`${base}.up_count`), { type: CmapType.UINT32, value: 2 });
+  assert.deepEqual(get("stats.transport.rx_dropped.duplicate"), u64(4n));
+  assert.equal([...map.iter("stats.knet.node1.")].length, 0, "no keys for the local node (as corosync)");
+  map.set("stats.clear.knet", { type: CmapType.UINT32, value: 1 });
+  dropped.duplicate = 6;
+  assert.deepEqual(get("stats.transport.rx_dropped.duplicate"), u64(2n));
+  assert.deepEqual(get(`${base}.tx_data_packets`), u64(0n), "counted from the clear");
+  assert.deepEqual(get(`${base}.latency_ave`), { type: CmapType.UINT32, value: 250 }, "latency is a gauge");
+});

@@ -218,6 +218,12 @@ test("crypto: value sets, a cipher needs a hash, secauth on udp/udpu allowed wit
   const on = noErrors(udpu2({ totem: "\tsecauth: on\n" }));
   assert.ok(on.some((d) => d.severity === "notice" && /own authenticated-encryption envelope/.test(d.message)));
   noErrors(udpu2({ totem: "\tcrypto_cipher: chacha20\n\tcrypto_hash: sha256\n" }));
+  const knet = (totem: string) => udpu2({ totem, node1: "\t\tnodeid: 1\n", node2: "\t\tnodeid: 2\n" }).replace("transport: udpu", "transport: knet");
+  oneError(knet("\tcrypto_cipher: chacha20\n\tcrypto_hash: sha256\n"), "crypto_cipher chacha20 is not available with the knet transport");
+  oneError(knet("\tknet_compression_model: zlib\n"), "knet_compression_model zlib is not supported by this implementation");
+  noErrors(knet("\tknet_compression_model: none\n"));
+  const knetOn = noErrors(knet("\tsecauth: on\n"));
+  assert.ok(!knetOn.some((d) => /envelope/.test(d.message)), "knet crypto is knet's own: no envelope notice");
 });
 
 test("unknown keys and sections: warnings with a suggestion; 1.x leftovers: notices", () => {

@@ -11,6 +11,7 @@ import type { LocalAddress } from "../../src/runtime/netif.js";
 import { RrpTransport } from "../../src/runtime/transport/rrp.js";
 import { UdpTransport } from "../../src/runtime/transport/udp.js";
 import { UdpuTransport } from "../../src/runtime/transport/udpu.js";
+import { KnetTransport } from "../../src/runtime/transport/knet.js";
 import { createTransport, membersOf, planLocalNode, resolveRingAddresses, ringCount } from "../../src/runtime/transport/factory.js";
 
 function config(text: string): CorosyncConfig {
@@ -114,9 +115,39 @@ test("1.x udp without a nodelist: bindnetaddr per ringnumber, node id from the r
   assert.throws(() => planLocalNode(c, [LOCALS[1]!], "x"), /bindnetaddr of interface 1 10\.2\.0\.0/);
 });
 
-test("configurations this layer cannot run are refused with the reason", () => {
-  const knet = config(nodelist("knet", 1));
-  assert.throws(() => planLocalNode(knet, LOCALS, "x"), /knet is not implemented/);
+test("knet: every ringX_addr of the local node is a link; corosync's timers, ports, priorities and link_mode", () => {
+  const c = config(
+    nodelist("knet", 2, "token: 1000\n  link_mode: active\n  interface {\n    linknumber: 1\n    knet_link_priority: 7\n    mcastport: 6000\n  }"),
+  );
+  const plan = planLocalNode(c, LOCALS, "x");
+  assert.equal(plan.nodeId, 2);
+  assert.deepEqual(plan.links, [0, 1]);
+  const t = createTransport(c, plan, { interfaceMtu: () => 9000 });
+  assert.ok(t instanceof KnetTransport);
+  assert.equal(t.name, "knet");
+  assert.equal(t.linkMode, "active");
+  // token 1000 + 650 for 3 nodes: ping timeout 1650 / 2, interval 1650 / 4.
+  assert.deepEqual(
+    t.localLinks.map((l) => [l.link, l.localAddress, l.port, l.priority, l.pingIntervalMs, l.pongTimeoutMs, l.pongCount]),
+    [
+      [0, "10.1.0.2", 5405, 1, 412, 825, 2],
+      [1, "10.2.0.2", 6000, 7, 412, 825, 2],
+    ],
+  );
+  assert.equal(t.dataMtu, 9000 - 28 - 26, "no knet_mtu: the interfaces' MTU");
+  const fixed = config(nodelist("knet", 1, "knet_mtu: 1200\n  crypto_cipher: aes256\n  crypto_hash: sha256"));
+  const k = createTransport(fixed, planLocalNode(fixed, LOCALS, "x"), { knetCrypto: { cipher: "aes256", hash: "sha256", key: new Uint8Array(128) } });
+  assert.ok(k instanceof KnetTransport);
+  assert.equal(k.dataMtu, 1093, "knet_mtu 1200 with aes256+sha256: ((1172 − 48) rounded down to blocks, − 1) + 48 − 26 − 48");
+  assert.deepEqual(t.links?.().map((n) => [n.nodeId, n.local, n.reachable]), [[2, true, true], [1, false, false], [3, false, false]]);
+});
+
+test("knet: links need not be contiguous; a local node without addresses is refused", () => {
+  const c = config(nodelist("knet", 1).replace(/ring0_addr: (10\.1\.0\.\d)/g, "ring0_addr: $1\n    ring3_addr: 10.2.0.$1").replace(/10\.2\.0\.10\.1\.0\./g, "10.2.0."));
+  const plan = planLocalNode(c, LOCALS, "x");
+  assert.deepEqual(plan.links, [0, 3]);
+  assert.deepEqual(plan.rings.map((r) => r.address), ["10.1.0.2", "10.2.0.2"]);
+  assert.throws(() => planLocalNode(c, [LOCALS[1]!], "x"), /ring3_addr of the local node 2/);
 });
 
 test("resolveRingAddresses: host names looked up in ip_version order, literals kept", async () => {

@@ -32,6 +32,7 @@ import {
   type NodeStatus,
 } from "../../wire/ipc/cfg.js";
 import type { ServiceContext, ServiceModule } from "./index.js";
+import type { NodeStatus as TransportNodeStatus } from "../../runtime/transport/types.js";
 
 const CS = { OK: 1, TRY_AGAIN: 6, INVALID_PARAM: 7, NOT_EXIST: 12, NOT_SUPPORTED: 19, FAILED_OPERATION: 21 } as const;
 
@@ -152,6 +153,8 @@ export class CfgService implements IpcServiceHandler {
    * faulty here), the node's own address as source, no destination.
    */
   private nodeStatus(nodeId: number): NodeStatus {
+    const known = this.ctx.transport.links?.().find((n) => n.nodeId === nodeId);
+    if (known !== undefined) return knetNodeStatus(known);
     const reachable = this.ctx.srp.myProcList.includes(nodeId);
     const rings = this.ctx.transport.rings();
     const mtu = this.ctx.srp.cfg.netMtu;
@@ -245,4 +248,20 @@ export class CfgService implements IpcServiceHandler {
 export function cfgModule(ctx: ServiceContext): ServiceModule {
   const service = new CfgService(ctx);
   return { engine: service.engine, ipc: { name: "cfg", handler: service }, stop: () => service.stop() };
+}
+
+/**
+ * NODESTATUSGET v1 as totemknet answers it: knet's own view of the node — reachable when a
+ * link is up, and per link enabled / connected / mtu with our address as source and the
+ * node's as destination; `dynconnected` is for dynamic links, which we do not have. The
+ * on-wire versions are knet's header version 1 (min = max = current).
+ */
+function knetNodeStatus(n: TransportNodeStatus): NodeStatus {
+  const links: LinkStatus[] = [];
+  for (let i = 0; i < CFG_MAX_LINKS; i++) {
+    const l = n.links.find((x) => x.link === i);
+    if (l === undefined) links.push({ enabled: false, connected: false, dynconnected: false, mtu: 0, src: "", dst: "" });
+    else links.push({ enabled: l.enabled, connected: l.connected, dynconnected: false, mtu: l.mtu, src: l.localAddress, dst: l.remoteAddress });
+  }
+  return { nodeId: n.nodeId, reachable: n.reachable || n.local, remote: false, external: false, onwireMin: 1, onwireMax: 1, onwireVer: 1, links };
 }

@@ -29,6 +29,8 @@ export function createCmapService(ctx: ServiceContext): ServiceModule {
     new DaemonStatsSource({
       srp: { stats: () => ctx.srp.stats, avail: () => ctx.srp.avail() },
       transport: () => ctx.transport.stats,
+      transportDropped: () => ctx.transport.dropped ?? {},
+      links: () => ctx.transport.links?.(),
       ipc: () => ctx.runtimeStats?.ipc(),
       dropped: () => ctx.runtimeStats?.droppedFrames() ?? {},
     }),

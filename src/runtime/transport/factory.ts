@@ -1,6 +1,6 @@
 /**
- * Build the transport a configuration asks for: udp or udpu, one ring, or two rings under
- * the RRP wrapper (`rrp_mode: active | passive`).
+ * Build the transport a configuration asks for: knet (corosync 3's default, up to 8 links),
+ * udp or udpu, one ring, or two rings under the RRP wrapper (`rrp_mode: active | passive`).
  *
  * Two steps, so the decision can be tested without sockets:
  * 1. `planLocalNode(config, locals, hostName)` (pure): which node we are and which local
@@ -16,8 +16,11 @@
  */
 import { lookup } from "node:dns/promises";
 import { nodeIdFromIPv4, type CorosyncConfig, type InterfaceConfig, type NodeConfig } from "../../config/model.js";
-import { type LocalAddress, NetifError, familyOf, findLocalNode, listLocalAddresses, localHostName, requireBindAddress } from "../netif.js";
+import { type LocalAddress, NetifError, familyOf, findLocalNode, interfaceMtu, listLocalAddresses, localHostName, requireBindAddress } from "../netif.js";
 import { type RingTransport, DEFAULT_PORT } from "./common.js";
+import type { KnetCryptoConfig } from "../../crypto/knet.js";
+import { KNET_MAX_LINK } from "../../wire/knet/frame.js";
+import { KnetTransport, type KnetLocalLink } from "./knet.js";
 import type { RrpTimers } from "./rrp-detector.js";
 import { RrpTransport } from "./rrp.js";
 import type { Transport, TransportMember } from "./types.js";
@@ -31,13 +34,27 @@ export interface LocalNodePlan {
   node?: NodeConfig;
   /** Per ring (index = ring number): the local interface address to bind. */
   rings: LocalAddress[];
+  /**
+   * knet only: the link number of each entry of `rings` (links need not be contiguous:
+   * ring0_addr and ring2_addr give links [0, 2]).
+   */
+  links?: number[];
 }
 
 export interface CreateTransportOptions extends SocketTuning {
   /** `totem.rrp_*` values (the config model does not carry them); 1.x defaults otherwise. */
   rrp?: Partial<RrpTimers>;
-  /** Monotonic clock for the RRP timers (tests). */
+  /** Monotonic clock for the RRP timers and the knet heartbeat (tests). */
   now?: () => number;
+  /** knet crypto (cipher, hash and the authkey bytes); none when undefined. */
+  knetCrypto?: KnetCryptoConfig;
+  /**
+   * The MTU of a local interface (knet's data MTU derives from it when `knet_mtu` is 0);
+   * undefined when unknown (1500 is assumed).
+   */
+  interfaceMtu?: (ifname: string) => number | undefined;
+  /** knet heartbeat period (default 200 ms). */
+  knetHeartbeatMs?: number;
 }
 
 /** How many rings the configuration uses: 2 with `rrp_mode` active/passive and a link 1. */
@@ -55,7 +72,7 @@ export function ringCount(config: CorosyncConfig): number {
  *   for a configuration this transport layer cannot run (knet, missing node id).
  */
 export function planLocalNode(config: CorosyncConfig, locals: readonly LocalAddress[], hostName: string): LocalNodePlan {
-  if (config.transport === "knet") throw new Error("transport knet is not implemented by the udp/udpu transport layer");
+  if (config.transport === "knet") return planKnetNode(config, locals, hostName);
   const rings = ringCount(config);
   if (config.nodes.length > 0) {
     const chosen = config.nodeId === undefined ? undefined : config.nodes.find((n) => n.nodeId === config.nodeId);
@@ -83,6 +100,29 @@ export function planLocalNode(config: CorosyncConfig, locals: readonly LocalAddr
   return { nodeId, rings: bound };
 }
 
+/** knet: the local node of the nodelist and the local address of each of its links. */
+function planKnetNode(config: CorosyncConfig, locals: readonly LocalAddress[], hostName: string): LocalNodePlan {
+  if (config.nodes.length === 0) throw new Error("The knet transport needs a nodelist with a nodeid for every node");
+  const chosen = config.nodeId === undefined ? undefined : config.nodes.find((n) => n.nodeId === config.nodeId);
+  if (config.nodeId !== undefined && chosen === undefined) throw new NetifError("NO_LOCAL_NODE", `totem.nodeid ${config.nodeId} names no node of the nodelist`);
+  const node = chosen ?? findLocalNode(config.nodes, locals, hostName, firstLink(config.nodes[0]!)).node;
+  const links: number[] = [];
+  const rings: LocalAddress[] = [];
+  for (let l = 0; l < KNET_MAX_LINK; l++) {
+    const addr = node.ringAddrs[l];
+    if (addr === undefined) continue;
+    links.push(l);
+    rings.push(requireBindAddress(addr, locals, `ring${l}_addr of the local node ${node.nodeId}`));
+  }
+  if (links.length === 0) throw new NetifError("NO_BIND_ADDRESS", `The local node ${node.nodeId} has no ringX_addr`);
+  return { nodeId: node.nodeId, node, rings, links };
+}
+
+function firstLink(node: NodeConfig): number {
+  const l = node.ringAddrs.findIndex((a) => a !== undefined);
+  return l < 0 ? 0 : l;
+}
+
 /** The members as the transports see them (the nodelist, self included). */
 export function membersOf(config: CorosyncConfig): TransportMember[] {
   return config.nodes.map((n) => ({ nodeId: n.nodeId, addrs: Array.from({ length: n.ringAddrs.length }, (_, r) => n.ringAddrs[r] ?? "") }));
@@ -93,6 +133,7 @@ export function membersOf(config: CorosyncConfig): TransportMember[] {
  * two rings with `rrp_mode` active/passive: an `RrpTransport` over one of those per ring.
  */
 export function createTransport(config: CorosyncConfig, plan: LocalNodePlan, options: CreateTransportOptions = {}): Transport {
+  if (config.transport === "knet") return knetTransport(config, plan, options);
   const members = membersOf(config);
   const bases = plan.rings.map((local, ring) => ringTransport(config, plan, local, ring, members, options));
   if (bases.length === 1) return bases[0]!;
@@ -105,7 +146,7 @@ export function createTransport(config: CorosyncConfig, plan: LocalNodePlan, opt
 /** `createTransport` with the local node found from this machine's interfaces and host name. */
 export function createTransportForThisHost(config: CorosyncConfig, options: CreateTransportOptions = {}): { transport: Transport; plan: LocalNodePlan } {
   const plan = planLocalNode(config, listLocalAddresses(), localHostName());
-  return { transport: createTransport(config, plan, options), plan };
+  return { transport: createTransport(config, plan, { interfaceMtu, ...options }), plan };
 }
 
 function ringTransport(config: CorosyncConfig, plan: LocalNodePlan, local: LocalAddress, ring: number, members: TransportMember[], options: SocketTuning): RingTransport {
@@ -117,6 +158,52 @@ function ringTransport(config: CorosyncConfig, plan: LocalNodePlan, local: Local
   }
   if (iface.mcastaddr === undefined) throw new Error(`No multicast address specified for interface ${ring}`);
   return new UdpTransport({ ...common, mcastAddr: iface.mcastaddr, ttl: iface.ttl, broadcast: iface.broadcast, members });
+}
+
+/**
+ * knet: one link per local ring address, with corosync's per-link timers
+ * (`calc_knet_ping_timers`), priorities and ports; the data MTU from `knet_mtu`, else the
+ * smallest MTU of the links' interfaces.
+ */
+function knetTransport(config: CorosyncConfig, plan: LocalNodePlan, options: CreateTransportOptions): KnetTransport {
+  const linkIds = plan.links ?? plan.rings.map((_, i) => i);
+  const links: KnetLocalLink[] = plan.rings.map((local, i) => {
+    const link = linkIds[i]!;
+    const timers = config.totem.links.find((l) => l.linkNumber === link);
+    const pongTimeoutMs = timers?.knetPingTimeoutMs ?? Math.trunc(config.totem.tokenMs / 2);
+    const out: KnetLocalLink = {
+      link,
+      localAddress: local.address,
+      port: interfaceOf(config, link).mcastport,
+      priority: timers?.knetLinkPriority ?? 1,
+      pingIntervalMs: timers?.knetPingIntervalMs ?? Math.trunc(pongTimeoutMs / 2),
+      pongTimeoutMs,
+      pongCount: timers?.knetPongCount ?? 2,
+      precision: timers?.knetPingPrecision ?? 2048,
+    };
+    if (local.ifname !== "") out.ifname = local.ifname;
+    return out;
+  });
+  const opts: ConstructorParameters<typeof KnetTransport>[0] = {
+    ...socketTuning(options),
+    localNodeId: plan.nodeId,
+    links,
+    members: membersOf(config),
+    linkMode: config.linkMode,
+    onwireMtu: knetOnwireMtu(config, plan, options),
+    blockUnlistedIps: config.totem.blockUnlistedIps,
+  };
+  if (options.knetCrypto !== undefined) opts.crypto = options.knetCrypto;
+  if (options.now !== undefined) opts.now = options.now;
+  if (options.knetHeartbeatMs !== undefined) opts.heartbeatMs = options.knetHeartbeatMs;
+  return new KnetTransport(opts);
+}
+
+/** `knet_mtu` when set, else the smallest known interface MTU of our links, else 1500. */
+export function knetOnwireMtu(config: CorosyncConfig, plan: LocalNodePlan, options: Pick<CreateTransportOptions, "interfaceMtu">): number {
+  if (config.totem.knetMtu > 0) return config.totem.knetMtu;
+  const mtus = plan.rings.map((r) => options.interfaceMtu?.(r.ifname)).filter((m): m is number => m !== undefined && m >= 576);
+  return mtus.length > 0 ? Math.min(...mtus) : 1500;
 }
 
 function socketTuning(o: SocketTuning): SocketTuning {

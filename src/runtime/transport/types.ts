@@ -2,8 +2,11 @@
  * The seam between the executive's driver and the network: a transport moves opaque
  * datagrams (already sealed by the secauth envelope when enabled) between nodes. It knows
  * addresses and sockets; it knows nothing about Totem beyond "token" (unicast to one node)
- * and "multicast" (to every node). udp (multicast), udpu (unicast to every member) and, later,
- * knet implement it; the simulator has its own network instead.
+ * and "multicast" (to every node). udp (multicast), udpu (unicast to every member) and knet
+ * implement it; the simulator has its own network instead.
+ *
+ * knet carries its own crypto (knet-spec §6) inside the transport: with `transport: knet` the
+ * driver gets no envelope and hands the transport plain Totem frames.
  */
 
 /** Where a datagram came from. */
@@ -32,6 +35,44 @@ export interface RingStatus {
   reason?: string;
 }
 
+/**
+ * One link to one node, as `corosync-cfgtool -n` prints it
+ * (`LINK: 0 udp (10.0.0.1->10.0.0.2) enabled connected mtu: 1446`).
+ */
+export interface NodeLinkStatus {
+  /** Link (ring) number. */
+  link: number;
+  /** The link's protocol as cfgtool names it: "udp" on knet. */
+  transport: string;
+  /** Our address on this link. */
+  localAddress: string;
+  /** The node's address on this link (ours again for the local node). */
+  remoteAddress: string;
+  enabled: boolean;
+  /** Up: pongs flow (knet), or assumed up (transports without a per-node heartbeat). */
+  connected: boolean;
+  /** User bytes per frame on this link (knet's data MTU). */
+  mtu: number;
+  /** Mean round-trip time in microseconds, when measured (knet pings). */
+  latencyUs?: number;
+  /**
+   * Per-link counters under corosync's `stats.knet.node<id>.link<n>.*` names
+   * (`tx_data_packets`, `rx_ping_packets`, `up_count`...), when the transport keeps them.
+   */
+  stats?: Readonly<Record<string, number>>;
+}
+
+/**
+ * A node of the nodelist as the transport sees it, for `corosync-cfgtool -s` / `-n`:
+ * `local` is this node (cfgtool prints `localhost`); `reachable` when some link is up.
+ */
+export interface NodeStatus {
+  nodeId: number;
+  local: boolean;
+  reachable: boolean;
+  links: NodeLinkStatus[];
+}
+
 export interface TransportStats {
   tx_datagrams: number;
   rx_datagrams: number;
@@ -48,8 +89,11 @@ export interface TransportStats {
 export interface TransportHandlers {
   /** A datagram arrived (raw bytes; the driver opens the envelope and decodes). */
   onDatagram(bytes: Uint8Array, from: DatagramSource): void;
-  /** Something worth logging (bind retries, ring faulty/restored...). */
-  onLog?(level: "error" | "warning" | "notice" | "info" | "debug", text: string): void;
+  /**
+   * Something worth logging (bind retries, ring faulty/restored...). `subsys` names the
+   * subsystem when it is not TOTEM (knet's link messages use "KNET", as corosync does).
+   */
+  onLog?(level: "error" | "warning" | "notice" | "info" | "debug", text: string, subsys?: string): void;
   /** A ring's status changed (faulty/restored) — for cmap and notifications. */
   onRingStatus?(status: RingStatus): void;
 }
@@ -71,6 +115,14 @@ export interface Transport {
   rings(): RingStatus[];
   /** Re-enable faulty rings (`corosync-cfgtool -r`). */
   resetRings?(): void;
+  /**
+   * Per-node link status, every configured node (the local one first), for
+   * `corosync-cfgtool -s` / `-n` and `stats.knet.*`. Implemented by knet; transports without
+   * per-node link state leave it out.
+   */
+  links?(): NodeStatus[];
+  /** Frames the transport dropped, by reason (knet: decode errors, duplicates, not reachable...). */
+  readonly dropped?: Readonly<Record<string, number>>;
   readonly stats: TransportStats;
   /** The local address of ring 0 (for logs and cmap). */
   readonly localAddress: string;
