@@ -13,7 +13,8 @@
  *
  * A view starts at each CPG confchg or totem confchg. The confchgs that a sync produces come
  * just before its totem confchg (cpg engine `syncActivate`), so the empty views they open are
- * folded into the view that the totem confchg starts; a view's key is its ring id and members.
+ * folded into the view that the totem confchg starts; a view's key is its ring id, members and
+ * the member lists of the confchgs folded into it.
  */
 
 /** One view as one client saw it. */
@@ -24,6 +25,8 @@ export interface View {
   msgs: string[];
   /** Opened by a totem confchg (else by a CPG confchg). */
   byTotem: boolean;
+  /** Member lists of the CPG confchgs folded into this view (the sync's), `;`-separated. */
+  via?: string;
 }
 
 /** A violation: what, where, and the detail needed to find it in the logs. */
@@ -82,13 +85,22 @@ export class ClientHistory {
   }
 
   private totem(ring: string): void {
+    if (this.ring === undefined) {
+      // The initial totem confchg after our join names the ring we joined in: no new view.
+      for (const v of this.views) v.ring ??= ring;
+      this.ring = ring;
+      return;
+    }
     this.ring = ring;
     const cur = this.current;
     if (cur === undefined) return;
     // Fold the empty views the sync's confchgs opened into the view this ring starts.
+    // The folded confchgs stay in the key: clients whose syncs reported different changes
+    // (say, different down lists) did not move together.
     const members = cur.members;
-    while (this.views.length > 0 && this.current!.msgs.length === 0 && !this.current!.byTotem) this.views.pop();
-    this.views.push({ ring, members, msgs: [], byTotem: true });
+    const folded: string[] = [];
+    while (this.views.length > 0 && this.current!.msgs.length === 0 && !this.current!.byTotem) folded.unshift(this.views.pop()!.members.join(","));
+    this.views.push({ ring, members, msgs: [], byTotem: true, via: folded.join(";") });
   }
 
   private violation(oracle: string, detail: string): void {
@@ -121,7 +133,7 @@ export class ClientHistory {
   }
 }
 
-const viewKey = (v: View): string => `${v.ring}|${v.members.join(",")}`;
+const viewKey = (v: View): string => `${v.ring}|${v.members.join(",")}${v.via ? ` via ${v.via}` : ""}`;
 
 /** Total order: the common messages of every pair appear in one order. */
 export function checkTotalOrder(clients: ClientHistory[]): Violation[] {

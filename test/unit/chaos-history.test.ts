@@ -32,6 +32,17 @@ test("sync confchgs fold into the ring's view; views are keyed by ring and membe
   assert.deepEqual(a.views.map((v) => `${v.ring}|${v.members.join(",")}|${v.msgs.length}`), ["1.4|1/10|1", "1.8|1/10,2/20,3/30|0"]);
 });
 
+test("clients whose syncs reported different changes did not move together (different down lists)", () => {
+  const before = ["C 1/10,2/20,3/30", "T 1.4 1,2,3", "M 3/30 1 ok"];
+  // Node 1 saw 3 go and come back; node 2 saw 1 and 3 go and come back: both end in 1.8.
+  const a = client("a", ["R 1 10", ...before, "M 3/30 2 ok", "C 1/10,2/20", "C 1/10,2/20,3/30", "T 1.8 1,2,3"]);
+  const b = client("b", ["R 2 20", ...before, "C 2/20", "C 1/10,2/20,3/30", "T 1.8 1,2,3"]);
+  assert.deepEqual(oracles([a, b], []), []);
+  // The same history with the same down lists is a violation.
+  const b2 = client("b", ["R 2 20", ...before, "C 1/10,2/20", "C 1/10,2/20,3/30", "T 1.8 1,2,3"]);
+  assert.deepEqual(oracles([a, b2], []), ["virtual synchrony"]);
+});
+
 test("a bad digest, an unknown sender, a duplicate and a gap are each caught", () => {
   assert.deepEqual(oracles([client("a", ["R 1 10", "C 1/10,2/20", "T 1.4 1,2", "M 2/20 1 sha1"])]), ["integrity"]);
   assert.deepEqual(oracles([client("a", ["R 1 10", "C 1/10", "T 1.4 1", "M 2/20 1 ok"])]), ["unknown sender"]);
