@@ -314,6 +314,7 @@ export class ChaosRun {
     this.count("kill");
     const id = this.rng.int(1, this.opts.nodes);
     const node = this.node(id);
+    this.log(`  kill -9 node ${id}`);
     node.signal("SIGKILL");
     await node.exited;
     const client = this.clients.get(id)!;
@@ -336,6 +337,7 @@ export class ChaosRun {
     const id = this.rng.int(1, this.opts.nodes);
     const factor = this.rng.pick([0.5, 1.5, 3, 10, 0.5 + 9.5 * this.rng.float()]);
     const node = this.node(id);
+    this.log(`  SIGSTOP node ${id} for ${factor.toFixed(2)} x token`);
     node.signal("SIGSTOP");
     await sleep(Math.round(factor * this.tokenMs));
     await this.net!.heal();

@@ -6,8 +6,11 @@
  * - IPC churn: 300 connect / call / disconnect-mid-call cycles against each long-lived node
  *   every 10 s;
  * and every 10 s it samples VmRSS and the fd count of the long-lived daemons. After the
- * warm-up (the first `warmupFraction` of the run, at least one minute) it fits a least-squares
- * line per daemon: the RSS slope in KiB/min and the fd count's growth.
+ * warm-up (the first `warmupFraction` of the run, default half, at least two minutes) it fits a
+ * least-squares line per daemon: the RSS slope in KiB/min and the fd count's growth. The V8
+ * heap of a daemon takes about five minutes of this load to reach its plateau (measured: RSS
+ * 60 → 105 MiB, with a collection step at 3 min), hence the long warm-up; a run of 30 minutes
+ * or more gives a slope that means something.
  *
  * The bound (`SOAK_RSS_SLOPE_BOUND_KIB_PER_MIN`, 64 KiB/min) is what a 10-minute run can tell
  * from V8's heap saw-tooth; it is 3.8 MiB/h, looser than the 1 MiB/h target of a 24 h soak,
@@ -140,13 +143,13 @@ export async function soak(opts: SoakOptions): Promise<SoakReport> {
     for (const c of clients) if (c.exitCode === null && c.pid !== undefined) c.kill("SIGKILL");
     await cluster.destroy();
   }
-  return { samples, daemons: fit(samples, longLived, opts.warmupFraction ?? 0.3), membershipChanges: changes, ipcCycles, deliveries, failures };
+  return { samples, daemons: fit(samples, longLived, opts.warmupFraction ?? 0.5), membershipChanges: changes, ipcCycles, deliveries, failures };
 }
 
 /** The slope and fd figures per daemon over the samples after warm-up. */
 function fit(samples: Sample[], ids: number[], warmupFraction: number): SoakReport["daemons"] {
   const last = samples.at(-1)?.atMin ?? 0;
-  const warm = Math.max(1, warmupFraction * last);
+  const warm = Math.max(2, warmupFraction * last);
   const after = samples.filter((s) => s.atMin >= warm);
   return ids.map((id, k) => ({
     node: id,
