@@ -102,8 +102,8 @@ function clientsSettled(d: Driver): boolean {
   });
 }
 
-/** Runs one seed; never throws for a protocol failure (it reports violations). */
-export function runCpgSeed(seed: number, trace?: TraceSink): CpgRunResult {
+/** Runs one seed; never throws for a protocol failure (it reports violations). `inspect` sees the finished simulation (client logs) for debugging. */
+export function runCpgSeed(seed: number, trace?: TraceSink, inspect?: (sim: CpgSim) => void): CpgRunResult {
   const rng = new Prng(seed ^ 0x43504721);
   const nodes = rng.int(3, 5);
   const nodeIds = Array.from({ length: nodes }, (_, i) => i + 1);
@@ -159,5 +159,6 @@ export function runCpgSeed(seed: number, trace?: TraceSink): CpgRunResult {
   cl.runUntil(cl.now + 3000);
   violations.push(...checkCpg(sim), ...checkCpgConverged(sim, finalKeys));
   const delivered = sim.clients.reduce((n, c) => n + c.log.filter((e) => e.kind === "msg").length, 0);
+  inspect?.(sim);
   return { seed, nodes, violations, sent: sim.sent.size, delivered, faults: d.faults, virtualMs: cl.now };
 }

@@ -375,6 +375,34 @@ function unexcused(msgs: readonly string[], other: readonly string[], partial: R
   return msgs.filter((t) => !have.has(t) && !(partial.has(t.slice(2)) && otherMissed.has(t.slice(2, t.indexOf("#")))));
 }
 
+/** The ring of a confchg token (`C|<ring>|...`). */
+const ringOfToken = (token: string): string | undefined => token.split("|")[1];
+
+/** The ring of the client's last confchg or totem confchg. */
+function lastRing(c: SimCpgClient): string | undefined {
+  for (let i = c.log.length - 1; i >= 0; i--) {
+    const e = c.log[i]!;
+    if (e.kind === "totem") return e.ring;
+    if (e.kind === "confchg") return ringOfToken(e.token);
+  }
+  return undefined;
+}
+
+/**
+ * Messages a client may have delivered alone: its node crashed (not a client kill) in the
+ * ring where the segment ends, and the message came from its own node. Extended virtual
+ * synchrony lets a processor that fails deliver, in its last regular configuration, its own
+ * messages that no one else received (agreed order needs only the lower ones); the survivors
+ * deliver what follows in their transitional configuration without them. Found by the long
+ * CPG swarm (seeds 1236 and 1489: the checker, not the protocol, was wrong).
+ */
+function crashExcuse(c: SimCpgClient, pair: string): (token: string) => boolean {
+  const crashed = !c.node.up || c.node.incarnation !== c.incarnation;
+  const end = pair.split("\n")[1] ?? "";
+  if (!crashed || ringOfToken(end) !== lastRing(c)) return () => false;
+  return (t) => t.startsWith(`M|${c.node.id}/`);
+}
+
 function checkPairOrder(a: SimCpgClient, b: SimCpgClient, partial: ReadonlySet<string>, out: string[]): void {
   // A confchg can repeat word for word (a process leaving and joining again while nothing
   // else changed): such tokens are ambiguous and left out of the comparison.
@@ -408,8 +436,8 @@ function checkPairOrder(a: SimCpgClient, b: SimCpgClient, partial: ReadonlySet<s
   for (const [pair, x] of sa) {
     const y = sb.get(pair);
     if (y === undefined) continue;
-    const onlyX = unexcused(x.msgs, y.msgs, partial, y.missed);
-    const onlyY = unexcused(y.msgs, x.msgs, partial, x.missed);
+    const onlyX = unexcused(x.msgs, y.msgs, partial, y.missed).filter((t) => !crashExcuse(a, pair)(t));
+    const onlyY = unexcused(y.msgs, x.msgs, partial, x.missed).filter((t) => !crashExcuse(b, pair)(t));
     if (onlyX.length > 0 || onlyY.length > 0) {
       out.push(`virtual synchrony: ${a.key} and ${b.key} delivered different messages between ${pair.replace("\n", " and ")}: only ${a.key}: [${onlyX.join(" ")}], only ${b.key}: [${onlyY.join(" ")}]`);
     }

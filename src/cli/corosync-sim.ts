@@ -6,6 +6,8 @@
  *
  *   corosync-sim --seeds 1..2000 --nodes 2..7 [--workers 2]
  *   corosync-sim --seed 45 --nodes 2..7 --trace
+ *   corosync-sim --cpg --seeds 1..500             the CPG mini-swarm (3–5 nodes, service host + CPG)
+ *   corosync-sim [--cpg] --seeds 1.. --minutes 30  long mode: seeds from 1 on until the time is up
  *
  * One line per failing seed with the command that replays it; a final summary line
  * `seeds=N violations=V ...`. Exit 0 iff V = 0.
@@ -15,6 +17,7 @@ import { availableParallelism } from "node:os";
 import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
 import { fileURLToPath } from "node:url";
 import { optionsFromSeed, runSeed, type RunResult } from "../../sim/swarm.js";
+import { runCpgSeed } from "../../sim/cpg-swarm.js";
 
 interface Range {
   from: number;
@@ -22,10 +25,10 @@ interface Range {
 }
 
 function parseRange(text: string, what: string): Range {
-  const m = /^(\d+)(?:\.\.(\d+))?$/.exec(text.trim());
-  if (!m) throw new Error(`${what}: expected N or A..B, got '${text}'`);
+  const m = /^(\d+)(?:(\.\.)(\d+)?)?$/.exec(text.trim());
+  if (!m) throw new Error(`${what}: expected N, A..B or A.. (open, with --minutes), got '${text}'`);
   const from = Number(m[1]);
-  const to = m[2] === undefined ? from : Number(m[2]);
+  const to = m[3] !== undefined ? Number(m[3]) : m[2] !== undefined ? Number.MAX_SAFE_INTEGER : from;
   if (to < from) throw new Error(`${what}: empty range ${text}`);
   return { from, to };
 }
@@ -79,20 +82,42 @@ function merge(a: Summary, b: Summary): Summary {
   return out;
 }
 
-/** Run seeds `from..to` stepping by `stride`; report each failure through `onFailure`. */
-function runRange(from: number, to: number, stride: number, nodes: Range, onFailure: (line: string) => void): Summary {
-  const s = emptySummary();
-  for (let seed = from; seed <= to; seed += stride) {
-    const o = optionsFromSeed(seed, nodes.from, nodes.to);
-    let r: RunResult;
+/** Which swarm, how long: what every worker needs besides its seeds. */
+interface Mode {
+  cpg: boolean;
+  /** Stop starting seeds after this time (ms since the epoch); Infinity without --minutes. */
+  deadline: number;
+}
+
+/** One seed of the chosen swarm, as a RunResult (a crash is a violation). */
+function runOne(seed: number, nodes: Range, mode: Mode): { r: RunResult; replay: string } {
+  if (mode.cpg) {
+    const replay = `corosync-sim --cpg --seed ${seed}`;
     try {
-      r = runSeed(o);
+      const c = runCpgSeed(seed);
+      const r: RunResult = { seed, nodes: c.nodes, violations: c.violations, convergenceMs: 0, faultsByKind: c.faults, eventsProcessed: 0, virtualMs: c.virtualMs, messagesSent: c.sent, messagesDelivered: c.delivered };
+      return { r, replay };
     } catch (e) {
-      r = { seed, nodes: o.nodes, violations: [`crash: ${(e as Error).message}`], convergenceMs: -1, faultsByKind: {}, eventsProcessed: 0, virtualMs: 0, messagesSent: 0, messagesDelivered: 0 };
+      return { r: { seed, nodes: 0, violations: [`crash: ${(e as Error).stack ?? String(e)}`], convergenceMs: -1, faultsByKind: {}, eventsProcessed: 0, virtualMs: 0, messagesSent: 0, messagesDelivered: 0 }, replay };
     }
+  }
+  const o = optionsFromSeed(seed, nodes.from, nodes.to);
+  const replay = `corosync-sim --seed ${seed} --nodes ${nodes.from}..${nodes.to} --trace`;
+  try {
+    return { r: runSeed(o), replay };
+  } catch (e) {
+    return { r: { seed, nodes: o.nodes, violations: [`crash: ${(e as Error).message}`], convergenceMs: -1, faultsByKind: {}, eventsProcessed: 0, virtualMs: 0, messagesSent: 0, messagesDelivered: 0 }, replay };
+  }
+}
+
+/** Run seeds `from..to` stepping by `stride` (until the deadline); report each failure through `onFailure`. */
+function runRange(from: number, to: number, stride: number, nodes: Range, mode: Mode, onFailure: (line: string) => void): Summary {
+  const s = emptySummary();
+  for (let seed = from; seed <= to && Date.now() < mode.deadline; seed += stride) {
+    const { r, replay } = runOne(seed, nodes, mode);
     addResult(s, r);
     if (r.violations.length > 0) {
-      onFailure(`seed ${seed} nodes=${o.nodes}: ${r.violations.length} violation(s): ${r.violations[0]} | replay: corosync-sim --seed ${seed} --nodes ${nodes.from}..${nodes.to} --trace`);
+      onFailure(`seed ${seed} nodes=${r.nodes}: ${r.violations.length} violation(s): ${r.violations[0]} | replay: ${replay}`);
     }
   }
   return s;
@@ -110,12 +135,12 @@ function summaryLine(s: Summary, wallMs: number): string {
   );
 }
 
-async function runParallel(seeds: Range, nodes: Range, workers: number): Promise<Summary> {
+async function runParallel(seeds: Range, nodes: Range, workers: number, mode: Mode): Promise<Summary> {
   const self = fileURLToPath(import.meta.url);
   const parts = await Promise.all(
     Array.from({ length: workers }, (_, w) =>
       new Promise<Summary>((resolve, reject) => {
-        const worker = new Worker(self, { workerData: { from: seeds.from + w, to: seeds.to, stride: workers, nodes } });
+        const worker = new Worker(self, { workerData: { from: seeds.from + w, to: seeds.to, stride: workers, nodes, mode } });
         worker.on("message", (m: { kind: "failure"; line: string } | { kind: "done"; summary: Summary }) => {
           if (m.kind === "failure") process.stdout.write(`${m.line}\n`);
           else resolve(m.summary);
@@ -139,16 +164,25 @@ async function main(argv: string[]): Promise<number> {
       nodes: { type: "string", default: "2..7" },
       workers: { type: "string" },
       trace: { type: "boolean", default: false },
+      cpg: { type: "boolean", default: false },
+      minutes: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
     strict: true,
   });
   if (values.help) {
-    process.stdout.write("usage: corosync-sim --seeds A..B [--nodes A..B] [--workers N]\n       corosync-sim --seed N [--nodes A..B] [--trace]\n");
+    process.stdout.write("usage: corosync-sim [--cpg] --seeds A..B [--nodes A..B] [--workers N] [--minutes M]\n       corosync-sim [--cpg] --seeds A.. --minutes M\n       corosync-sim --seed N [--nodes A..B] [--trace]\n       corosync-sim --cpg --seed N [--trace]\n");
     return 0;
   }
   const nodes = parseRange(values.nodes!, "--nodes");
   if (nodes.from < 1 || nodes.to > 128) throw new Error("--nodes must be within 1..128");
+  if (values.seed !== undefined && values.cpg) {
+    const seed = Number(values.seed);
+    const r = runCpgSeed(seed, values.trace ? (line) => process.stdout.write(`${line}\n`) : undefined);
+    for (const v of r.violations) process.stdout.write(`violation: ${v}\n`);
+    process.stdout.write(`seed=${seed} nodes=${r.nodes} violations=${r.violations.length} msgs_sent=${r.sent} msgs_delivered=${r.delivered}\n`);
+    return r.violations.length === 0 ? 0 : 1;
+  }
   if (values.seed !== undefined) {
     const seed = Number(values.seed);
     const o = optionsFromSeed(seed, nodes.from, nodes.to);
@@ -159,17 +193,21 @@ async function main(argv: string[]): Promise<number> {
     return r.violations.length === 0 ? 0 : 1;
   }
   const seeds = parseRange(values.seeds ?? "1..100", "--seeds");
+  const minutes = values.minutes === undefined ? undefined : Number(values.minutes);
+  if (minutes !== undefined && !(minutes > 0)) throw new Error("--minutes must be a positive number");
+  if (minutes === undefined && seeds.to === Number.MAX_SAFE_INTEGER) throw new Error("an open seed range (A..) needs --minutes");
+  const mode: Mode = { cpg: values.cpg!, deadline: minutes === undefined ? Infinity : Date.now() + minutes * 60_000 };
   const workers = Math.max(1, Math.min(Number(values.workers ?? availableParallelism()), seeds.to - seeds.from + 1));
   const started = Date.now();
   const summary =
-    workers === 1 ? runRange(seeds.from, seeds.to, 1, nodes, (l) => process.stdout.write(`${l}\n`)) : await runParallel(seeds, nodes, workers);
+    workers === 1 ? runRange(seeds.from, seeds.to, 1, nodes, mode, (l) => process.stdout.write(`${l}\n`)) : await runParallel(seeds, nodes, workers, mode);
   process.stdout.write(`${summaryLine(summary, Date.now() - started)}\n`);
   return summary.violations === 0 ? 0 : 1;
 }
 
 if (!isMainThread) {
-  const d = workerData as { from: number; to: number; stride: number; nodes: Range };
-  const summary = runRange(d.from, d.to, d.stride, d.nodes, (line) => parentPort!.postMessage({ kind: "failure", line }));
+  const d = workerData as { from: number; to: number; stride: number; nodes: Range; mode: Mode };
+  const summary = runRange(d.from, d.to, d.stride, d.nodes, d.mode, (line) => parentPort!.postMessage({ kind: "failure", line }));
   parentPort!.postMessage({ kind: "done", summary });
 } else {
   main(process.argv.slice(2)).then(

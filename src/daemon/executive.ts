@@ -266,7 +266,7 @@ async function runExecutive(
     publishStats(cmap, srp, driver.dropped, transport);
     const drops = Object.entries(driver.dropped).map(([k, v]) => `${k}=${v}`).join(" ") || "none";
     const tx = Object.entries(transport.stats).map(([k, v]) => `${k}=${v}`).join(" ");
-    log("MAIN", "notice", `Statistics: state ${srp.stateName}, ring ${membership.ringId}, members [${membership.members.join(" ")}]; frames dropped: ${drops}; transport: ${tx}; srp rejected ${srp.stats.rx_msg_rejected}`);
+    log("MAIN", "notice", `Statistics: state ${srp.stateName}, ring ${membership.ringId}, members [${membership.members.join(" ")}]; frames dropped: ${drops}; transport: ${tx}; srp rejected ${srp.stats.rx_msg_rejected}; tokens received ${srp.stats.orf_token_rx}, last rotation ${Math.round(srp.stats.mtt_rx_token)} ms`);
   };
   const dumpBlackbox = (): void => {
     try {

@@ -152,6 +152,8 @@ export class CpgEngine implements ServiceEngine {
   /** corosync's global `nodeids[384]`: slots beyond this round's count keep stale values. */
   private readonly downlistSlots = new Uint32Array(CPG_LIMITS.processorCountMax);
   private downlistLeft = 0;
+  /** Intersection of the transitional lists of the rounds since the last completed sync. */
+  private transSinceSync: number[] | undefined;
   private joinlistStore: StoredJoin[] = [];
   /** Messages that must go out, waiting for queue room (PROCLEAVE of a vanished client). */
   private readonly outbox: Uint8Array[] = [];
@@ -462,13 +464,24 @@ export class CpgEngine implements ServiceEngine {
 
   // ------------------------------------------------------------------ sync
 
+  /**
+   * Down list = old members (last completed sync) missing from the transitional list of this
+   * round *or of any round since that sync*. Deviation from corosync 3.1.7 (`cpg_sync_init`
+   * uses the last round's list only): when a round is interrupted, nodes that met again in
+   * the next ring may have come from different transitional configurations and delivered
+   * different recovered messages; with only the last list, their clients would see the same
+   * confchgs around different deliveries (found by the chaos run; test/unit/cpg-downlist).
+   */
   private syncInit(trans: readonly number[], members: readonly number[], ringId: RingId): void {
     this.syncState = "downlist";
     this.memberList = [...members];
     this.lastSyncRingId = { ...ringId };
+    const since = this.transSinceSync;
+    const kept = since === undefined ? [...trans] : trans.filter((n) => since.includes(n));
+    this.transSinceSync = kept;
     let entries = 0;
     for (const n of this.oldMemberList) {
-      if (!trans.includes(n) && entries < this.downlistSlots.length) this.downlistSlots[entries++] = n;
+      if (!kept.includes(n) && entries < this.downlistSlots.length) this.downlistSlots[entries++] = n;
     }
     this.downlistLeft = entries;
   }
@@ -486,6 +499,7 @@ export class CpgEngine implements ServiceEngine {
 
   private syncActivate(): void {
     this.oldMemberList = [...this.memberList];
+    this.transSinceSync = undefined;
     this.downlistInformClients();
     this.joinlistInformClients();
     this.joinlistStore = [];

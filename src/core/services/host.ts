@@ -120,6 +120,11 @@ export class ServiceHost implements PgUpcalls {
   confchg(change: ConfigurationChange): void {
     for (const e of this.engines.values()) e.confchg?.(change);
     for (const l of this.listeners) l.confchg?.(change);
+    // A round that completed earlier in this same input (its last barrier delivered among the
+    // old ring's messages at the transition) is overtaken: releasing application traffic at
+    // the end of the input would open the new round's sync to it (CPG seed 2063: a client's
+    // messages reached a node before its JOINLIST did). The new round's completion releases it.
+    this.pendingAck = false;
     this.syncing = true;
     if (change.type === "transitional") {
       this.sync.transitional(change.members);

@@ -226,7 +226,7 @@ export class IpcConnection {
     if (this.eventQueue.length === 0 && this.tryWriteEvent(msg)) return true;
     if (this.closed) return false;
     if (this.eventQueue.length >= this.owner.opts.eventQueueMax || this.eventQueueBytes + msg.byteLength > this.owner.opts.eventQueueBytesMax) {
-      this.close("event queue overflow (client is not reading events)");
+      this.drop("event queue overflow (client is not reading events)");
       return false;
     }
     if (this.eventQueue.length === 0) this.lastEventProgress = Date.now();
@@ -397,8 +397,15 @@ export class IpcConnection {
       clearInterval(this.drainTimer);
       this.drainTimer = undefined;
     } else if (Date.now() - this.lastEventProgress > this.owner.opts.eventStallMs) {
-      this.close("event ring stalled (client is not reading events)");
+      this.drop("event ring stalled (client is not reading events)");
     }
+  }
+
+  /** A client that does not keep up is disconnected, and the log says why. */
+  private drop(why: string): void {
+    if (this.closed) return;
+    this.owner.limiter.log("slow-client", "warning", `ipc ${this.service}: closing connection of pid ${this.cred.pid}: ${why}`);
+    this.close(why);
   }
 
   private fail(kind: string, message: string): void {
