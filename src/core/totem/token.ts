@@ -36,7 +36,10 @@ export function handleMcast(s: TotemSrp, m: Mcast, bigEndian: boolean): void {
     return;
   }
   const queue = m.encapsulated === Encapsulation.ENCAPSULATED ? s.recoverySortQueue : s.regularSortQueue;
-  if (queue.inRange(m.seq) && !queue.has(m.seq)) {
+  // A seq a whole window or more past my aru cannot be legitimate (senders stay a window
+  // behind the release point, fccRtrLimit) and would put high seq received out of the aru's
+  // window (srp.invariants); found by the fuzzer (test/fuzz/regressions.test.ts).
+  if (queue.inRange(m.seq) && ((m.seq - s.myAru) >>> 0) < SORT_QUEUE_SIZE && !queue.has(m.seq)) {
     queue.add(m.seq, { msg: m, bigEndian });
     if (seqLt(s.myHighSeqReceived, m.seq)) s.myHighSeqReceived = m.seq;
   }
