@@ -5,6 +5,8 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { compileConfig } from "../../src/config/compile.js";
+import { CmapStore } from "../../src/core/cmap/store.js";
 import { SORT_QUEUE_SIZE } from "../../src/core/totem/constants.js";
 import { decodeTotem, encodeTotem } from "../../src/wire/totem/codec.js";
 import { Encapsulation, MessageType, type Mcast } from "../../src/wire/totem/types.js";
@@ -78,4 +80,45 @@ test("srp: a forged new-ring mcast kept aside in RECOVERY at install seq + 16384
   c.runUntil(c.now + 5000);
   assert.ok(c.converged(), c.describe());
   assert.ok(((n.srp.myHighSeqReceived - n.srp.myAru) >>> 0) < SORT_QUEUE_SIZE);
+});
+
+const SINGLE_NODE = [
+  "totem {",
+  "\tversion: 2",
+  "\tcluster_name: single",
+  "\ttransport: udpu",
+  "\tcrypto_cipher: none",
+  "\tcrypto_hash: none",
+  "}",
+  "nodelist {",
+  "\tnode {",
+  "\t\tring0_addr: 127.0.0.1",
+  "\t\tnodeid: 1",
+  "\t}",
+  "}",
+  "logging {",
+  "\tto_stderr: yes",
+  "}",
+  "",
+].join("\n");
+
+/** Compile, then load the entries as the executive does; returns the first error text or "loaded". */
+function compileAndLoad(text: string, uidgid?: string): string {
+  const r = compileConfig({ file: "t.conf", text }, uidgid === undefined ? {} : { uidgidFiles: [{ file: "uidgid.d/x", text: uidgid }] });
+  if (!r.ok) return r.diagnostics.find((d) => d.severity === "error")!.message;
+  const store = new CmapStore();
+  for (const e of r.cmapEntries) store.set(e.key, e.value, { force: true });
+  return "loaded";
+}
+
+test("config: a key name cmap refuses ('to_st$err') is a configuration error, not a CmapError thrown when the executive loads the entries", () => {
+  assert.equal(compileAndLoad(SINGLE_NODE), "loaded");
+  const msg = compileAndLoad(SINGLE_NODE.replace("to_stderr", "to_st$err"));
+  assert.match(msg, /Can't store key "logging\.to_st\$err" into icmap/);
+  assert.match(compileAndLoad(SINGLE_NODE.replace("to_stderr", "to_st\u00e9rr")), /Can't store key/);
+  assert.match(compileAndLoad(SINGLE_NODE, "uidgid {\n\tuid: bad name\n}\n"), /Can't store key "uidgid\.uid\.bad name"/);
+});
+
+test("config: a value holding NUL is a configuration error, not a CmapError thrown when the executive loads the entries", () => {
+  assert.match(compileAndLoad(SINGLE_NODE.replace("cluster_name: single", "cluster_name: sin\u0000gle")), /Can't store key "totem\.cluster_name" into icmap: .*NUL/);
 });
