@@ -5,8 +5,10 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { performance } from "node:perf_hooks";
 import { compileConfig } from "../../src/config/compile.js";
 import { CmapStore } from "../../src/core/cmap/store.js";
+import { encodeServiceBuild, SyncProtocol, SYNC_SERVICES_MAX } from "../../src/core/sync/sync.js";
 import { SORT_QUEUE_SIZE } from "../../src/core/totem/constants.js";
 import { decodeTotem, encodeTotem } from "../../src/wire/totem/codec.js";
 import { Encapsulation, MessageType, type Mcast } from "../../src/wire/totem/types.js";
@@ -121,4 +123,21 @@ test("config: a key name cmap refuses ('to_st$err') is a configuration error, no
 
 test("config: a value holding NUL is a configuration error, not a CmapError thrown when the executive loads the entries", () => {
   assert.match(compileAndLoad(SINGLE_NODE.replace("cluster_name: single", "cluster_name: sin\u0000gle")), /Can't store key "totem\.cluster_name" into icmap: .*NUL/);
+});
+
+test("sync: SERVICE_BUILDs listing ever-new service ids cannot grow a round beyond SYNC_SERVICES_MAX (was 65536 dummy services, 3 s of CPU)", () => {
+  const hooks = { init() {}, process: () => true, activate() {}, abort() {} };
+  const sync = new SyncProtocol(() => [{ id: 0, hooks }], { mcast: () => true, completed() {}, log() {} });
+  const ring = { rep: 1, seq: 8n };
+  sync.transitional([1, 2, 3]);
+  sync.regular([1, 2, 3], ring);
+  const t0 = performance.now();
+  for (let k = 0; k < 512; k++) {
+    const ids = Array.from({ length: SYNC_SERVICES_MAX }, (_, i) => (k * SYNC_SERVICES_MAX + i) & 0xffff);
+    sync.deliver(2, encodeServiceBuild(ring, ids), false);
+  }
+  const ms = performance.now() - t0;
+  const services = (sync as unknown as { services: unknown[] }).services;
+  assert.ok(services.length <= SYNC_SERVICES_MAX, `${services.length} services in the round`);
+  assert.ok(ms < 1000, `512 service builds took ${ms.toFixed(0)} ms`);
 });

@@ -278,10 +278,13 @@ interface SyncView {
   members: number[];
 }
 
-/** Bounds of the sync state: at most every 16-bit service id once, a short outbox, received ⊆ members. */
-function checkSyncBounds(sync: SyncProtocol, localCount: number, ctx: FuzzContext): void {
+/**
+ * Bounds of the sync state: no more services than a SERVICE_BUILD can list
+ * (`SYNC_SERVICES_MAX`), a short outbox, received ⊆ members.
+ */
+function checkSyncBounds(sync: SyncProtocol, ctx: FuzzContext): void {
   const s = sync as unknown as SyncView;
-  ctx.check(s.services.length <= 0x10000 + localCount, "sync-services", () => `${s.services.length} services in the round`);
+  ctx.check(s.services.length <= SYNC_SERVICES_MAX, "sync-services", () => `${s.services.length} services in the round (SYNC_SERVICES_MAX ${SYNC_SERVICES_MAX})`);
   ctx.check(s.outbox.length <= 4, "sync-outbox", () => `${s.outbox.length} messages waiting to be sent`);
   for (const n of s.received) ctx.check(s.members.includes(n), "sync-received", () => `received from non-member ${n}`);
 }
@@ -338,7 +341,7 @@ export const syncTarget: FuzzTarget = {
         const from = has(flags, FLAG.member) ? members[nodeId % members.length]! : nodeId;
         sync.deliver(from, msg, !le);
         sync.pump();
-        checkSyncBounds(sync, local.length, ctx);
+        checkSyncBounds(sync, ctx);
         ctx.check(completedRings <= 1, "sync-completed-once", () => `round completed ${completedRings} times`);
         ctx.check(activated.every((id, i) => i === 0 || activated[i - 1]! < id), "sync-activation-order", () => `services activated in order ${activated.join(",")}`);
         const s = sync as unknown as SyncView;
@@ -452,7 +455,7 @@ export const hostTarget: FuzzTarget = {
           host.deliver(from, text, msg, !le);
         }
         host.afterInput(now);
-        checkSyncBounds(host.sync, host.engines.size, ctx);
+        checkSyncBounds(host.sync, ctx);
         const s = host.stats;
         if (s.exec_delivered > before.exec_delivered) return "exec";
         if (s.exec_unknown_service > before.exec_unknown_service) return "unknown_service";
