@@ -47,6 +47,7 @@ function merge(a: TargetStats | undefined, b: TargetStats): TargetStats {
     outcomes,
     elapsedMs: a.elapsedMs + b.elapsedMs,
     maxMs: Math.max(a.maxMs, b.maxMs),
+    ...(a.maxMs > b.maxMs && a.slowest !== undefined ? { slowest: a.slowest } : {}),
   };
 }
 

@@ -61,6 +61,8 @@ export interface TargetStats {
   outcomes: Map<string, number>;
   elapsedMs: number;
   maxMs: number;
+  /** Which input took `maxMs` (replay it to tell a slow path from a GC pause). */
+  slowest?: { source: CaseSource; index: number };
   /** The next random case index (to continue a campaign). */
   nextCase: number;
 }
@@ -305,7 +307,10 @@ class Runner {
     if (source === "sweep") this.stats.sweepCases++;
     else this.stats.randomCases++;
     this.stats.elapsedMs += dt;
-    if (dt > this.stats.maxMs) this.stats.maxMs = dt;
+    if (dt > this.stats.maxMs) {
+      this.stats.maxMs = dt;
+      this.stats.slowest = { source, index };
+    }
     this.stats.outcomes.set(outcome, (this.stats.outcomes.get(outcome) ?? 0) + 1);
     const watchdog = this.opts.watchdogMs ?? DEFAULT_WATCHDOG_MS;
     if (dt > watchdog) this.fail(source, index, v, new OracleViolation("watchdog", `one input took ${dt.toFixed(0)} ms (watchdog ${watchdog} ms)`));
@@ -446,5 +451,6 @@ export function formatStats(s: TargetStats): string {
     .map(([k, n]) => `${k} ${n}`)
     .join(", ");
   const known = s.known.size > 0 ? `, known issues: ${[...s.known].map(([k, n]) => `${k} ×${n}`).join(", ")}` : "";
-  return `${s.target}: ${s.cases} inputs (${s.sweepCases} sweep + ${s.randomCases} random, ${s.episodes} episodes), ${s.failureCount} failures${known}; mean ${avgUs.toFixed(1)} µs, max ${s.maxMs.toFixed(2)} ms; ${top}`;
+  const slowest = s.slowest !== undefined ? ` (${s.slowest.source} ${s.slowest.index})` : "";
+  return `${s.target}: ${s.cases} inputs (${s.sweepCases} sweep + ${s.randomCases} random, ${s.episodes} episodes), ${s.failureCount} failures${known}; mean ${avgUs.toFixed(1)} µs, max ${s.maxMs.toFixed(2)} ms${slowest}; ${top}`;
 }

@@ -9,7 +9,7 @@
  * them for one valid input, deterministically (the systematic part of a bounded run).
  */
 import type { Prng } from "../../sim/prng.js";
-import { concat, readUint, writeUint } from "./mutate.js";
+import { readUint, writeUint } from "./mutate.js";
 import type { Field } from "./target.js";
 
 /** One generated input and how it was made (for the failure report). */
@@ -67,19 +67,26 @@ export function resize(bytes: Uint8Array, delta: number, maxBytes: number): Uint
   const n = bytes.byteLength + delta;
   if (n < 0 || n > maxBytes) return undefined;
   if (delta <= 0) return bytes.slice(0, n);
-  const pad = new Uint8Array(delta);
+  const out = new Uint8Array(n);
+  out.set(bytes);
   const src = bytes.subarray(Math.max(0, bytes.byteLength - 64));
-  for (let i = 0; i < delta; i++) pad[i] = src.byteLength > 0 ? src[i % src.byteLength]! : 0;
-  return concat(bytes, pad);
+  if (src.byteLength > 0) for (let at = bytes.byteLength; at < n; at += src.byteLength) out.set(src.subarray(0, Math.min(src.byteLength, n - at)), at);
+  return out;
 }
 
+/** A variant not built yet: generators draw one and build only that one. */
+type Lazy = () => Variant | undefined;
+
 /** The count variants of one field: the value alone, and padded to what it claims. */
-function countVariants(base: Uint8Array, f: Field, v: number, maxBytes: number): Variant[] {
-  const out: Variant[] = [{ bytes: withField(base, f, v), how: `${f.name}=${hex(v)}` }];
+function countVariants(base: Uint8Array, f: Field, v: number, maxBytes: number): Lazy[] {
+  const out: Lazy[] = [() => ({ bytes: withField(base, f, v), how: `${f.name}=${hex(v)}` })];
   if (f.unit !== undefined && f.unit > 0) {
-    const old = readUint(base, f.at, f.width, f.le);
-    const grown = resize(withField(base, f, v), (v - old) * f.unit, maxBytes);
-    if (grown !== undefined) out.push({ bytes: grown, how: `${f.name}=${hex(v)}+resized` });
+    const unit = f.unit;
+    out.push(() => {
+      const old = readUint(base, f.at, f.width, f.le);
+      const grown = resize(withField(base, f, v), (v - old) * unit, maxBytes);
+      return grown !== undefined ? { bytes: grown, how: `${f.name}=${hex(v)}+resized` } : undefined;
+    });
   }
   return out;
 }
@@ -123,20 +130,29 @@ function wrapGroups(fields: readonly Field[]): Field[][] {
   return [...groups.values()].filter((g) => g.length >= 2);
 }
 
-/** Every field variant of one field (not truncation). */
-function fieldVariants(base: Uint8Array, f: Field, maxBytes: number): Variant[] {
+/** Every field variant of one field (not truncation), unbuilt. */
+function fieldVariants(base: Uint8Array, f: Field, maxBytes: number): Lazy[] {
   if (f.at + f.width > base.byteLength) return [];
-  const current = readUint(base, f.at, f.width, f.le);
+  const set = (v: number | bigint): Lazy => () => ({ bytes: withField(base, f, v), how: `${f.name}=${hex(v)}` });
   switch (f.kind) {
     case "count":
       return countValues(f).flatMap((v) => countVariants(base, f, v, maxBytes));
     case "length":
-      return lengthValues(f, base.byteLength).map((v) => ({ bytes: withField(base, f, v), how: `${f.name}=${hex(v)}` }));
+      return lengthValues(f, base.byteLength).map(set);
     case "enum":
-      return enumValues(f, current).map((v) => ({ bytes: withField(base, f, v), how: `${f.name}=${hex(v)}` }));
+      return enumValues(f, readUint(base, f.at, f.width, f.le)).map(set);
     case "value":
-      return extremeValues(f).map((v) => ({ bytes: withField(base, f, v), how: `${f.name}=${hex(v)}` }));
+      return extremeValues(f).map(set);
   }
+}
+
+function built(list: readonly Lazy[]): Variant[] {
+  const out: Variant[] = [];
+  for (const l of list) {
+    const v = l();
+    if (v !== undefined) out.push(v);
+  }
+  return out;
 }
 
 /**
@@ -150,7 +166,7 @@ export function sweep(base: Uint8Array, fields: readonly Field[], maxBytes: numb
     const grown = resize(base, extra, maxBytes + 16);
     if (grown !== undefined) out.push({ bytes: grown, how: `${extra} trailing bytes` });
   }
-  for (const f of fields) out.push(...fieldVariants(base, f, maxBytes));
+  for (const f of fields) out.push(...built(fieldVariants(base, f, maxBytes)));
   for (const g of wrapGroups(fields)) {
     for (let i = 0; i < g.length; i++) for (let j = 0; j < g.length; j++) if (i !== j) out.push(...wrapVariants(base, g[i]!, g[j]!));
   }
@@ -179,16 +195,14 @@ export function structuredOnce(rng: Prng, base: Uint8Array, fields: readonly Fie
   }
   const f = rng.pick(fields);
   const vs = fieldVariants(base, f, maxBytes);
-  if (vs.length === 0) return { bytes: base.slice(), how: "unchanged" };
-  const v = rng.pick(vs);
+  const v = vs.length > 0 ? rng.pick(vs)() : undefined;
+  if (v === undefined) return { bytes: base.slice(), how: "unchanged" };
   // Sometimes a second field too: a count raised together with a type or a length.
   if (rng.chance(0.2)) {
     const g = rng.pick(fields);
     const ws = fieldVariants(v.bytes, g, maxBytes);
-    if (ws.length > 0) {
-      const w = rng.pick(ws);
-      return { bytes: w.bytes, how: `${v.how}; ${w.how}` };
-    }
+    const w = ws.length > 0 ? rng.pick(ws)() : undefined;
+    if (w !== undefined) return { bytes: w.bytes, how: `${v.how}; ${w.how}` };
   }
   return v;
 }
