@@ -67,9 +67,10 @@ async function runInWorker(target: string, seed: number, deadline: number, watch
   let total: TargetStats | undefined;
   let firstCase = 0;
   let sweep = true;
+  let sweepFirst = 0;
   while (performance.now() < deadline - 200) {
     const sab = new SharedArrayBuffer(12);
-    const input: WorkerInput = { target, seed, timeLimitMs: deadline - performance.now(), firstCase, sweep, watchdogMs: 2000, strict, progress: sab };
+    const input: WorkerInput = { target, seed, timeLimitMs: deadline - performance.now(), firstCase, sweep, sweepFirst, watchdogMs: 2000, strict, progress: sab };
     const worker = new Worker(new URL("./worker.js", import.meta.url), { workerData: input });
     const slot: Slot = { target, worker, progress: new Int32Array(sab), lastCount: 0, lastChange: performance.now(), deadline, done: Promise.resolve() };
     let final: TargetStats | undefined;
@@ -120,8 +121,7 @@ async function runInWorker(target: string, seed: number, deadline: number, watch
         firstCase = index + 1;
         sweep = false;
       } else {
-        firstCase = 0;
-        sweep = false;
+        sweepFirst = index + 1;
       }
       total = merge(total, run);
       continue;

@@ -81,6 +81,8 @@ export interface RunOptions {
   maxFailures?: number;
   /** First random case index (default 0). */
   firstCase?: number;
+  /** First sweep index (default 0; a campaign resumes after a hung sweep input). */
+  sweepFirst?: number;
   /** Progress words shared with a watchdog thread: [inputs fed, current case, source]. */
   progress?: Int32Array;
   /** Called about once a second with the running figures. */
@@ -379,7 +381,7 @@ export function runTarget(target: FuzzTarget, opts: RunOptions): TargetStats {
   if (opts.sweep !== undefined && opts.sweep !== false) {
     const all = sweepCases(target);
     const limit = Math.min(all.length, opts.sweep === true ? (target.sweepLimit ?? Infinity) : opts.sweep);
-    for (let i = 0; i < limit && performance.now() < deadline; i++) {
+    for (let i = opts.sweepFirst ?? 0; i < limit && performance.now() < deadline; i++) {
       runner.feed("sweep", i, all[i]!);
       report();
     }

@@ -14,6 +14,7 @@ export interface WorkerInput {
   timeLimitMs: number;
   firstCase: number;
   sweep: boolean;
+  sweepFirst: number;
   watchdogMs: number;
   strict: boolean;
   progress: SharedArrayBuffer;
@@ -34,6 +35,7 @@ if (parentPort !== null && workerData !== null && typeof workerData === "object"
     timeLimitMs: w.timeLimitMs,
     firstCase: w.firstCase,
     sweep: w.sweep,
+    sweepFirst: w.sweepFirst,
     watchdogMs: w.watchdogMs,
     strict: w.strict,
     progress: new Int32Array(w.progress),
