@@ -25,16 +25,6 @@ export interface KnownIssue {
 
 export const KNOWN_ISSUES: readonly KnownIssue[] = [
   {
-    id: "pg-empty-fragments",
-    targets: ["totempg", "srp"],
-    oracles: ["pg-assembly-parts"],
-    summary:
-      "src/core/pg/totempg.ts TotemPg.deliver keeps every fragment tail as a part, including empty ones: " +
-      "a sender repeating the 10-byte packet 00 00 00 00 01 01 01 00 00 00 (one empty piece, fragmented 1, " +
-      "continuation 1) grows its assembly's part list forever at size 0, never reaching MESSAGE_SIZE_MAX " +
-      "(1,000,000 such packets: 1,000,001 parts, +205 MB heap). Fix: do not keep empty tails, or bound the part count.",
-  },
-  {
     id: "pg-assembly-per-sender",
     targets: ["totempg", "srp"],
     oracles: ["pg-assembly-count"],

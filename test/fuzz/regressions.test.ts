@@ -9,7 +9,10 @@ import { performance } from "node:perf_hooks";
 import { compileConfig } from "../../src/config/compile.js";
 import { CmapStore } from "../../src/core/cmap/store.js";
 import { encodeServiceBuild, SyncProtocol, SYNC_SERVICES_MAX } from "../../src/core/sync/sync.js";
+import { TotemPg } from "../../src/core/pg/totempg.js";
 import { SORT_QUEUE_SIZE } from "../../src/core/totem/constants.js";
+import { encodeGroupMessage } from "../../src/wire/pg/groups.js";
+import { encodePgPacket } from "../../src/wire/pg/packet.js";
 import { decodeTotem, encodeTotem } from "../../src/wire/totem/codec.js";
 import { Encapsulation, MessageType, type Mcast } from "../../src/wire/totem/types.js";
 import { NO_FAULTS, SimCluster, type NodeListener } from "../../sim/cluster.js";
@@ -140,4 +143,51 @@ test("sync: SERVICE_BUILDs listing ever-new service ids cannot grow a round beyo
   const services = (sync as unknown as { services: unknown[] }).services;
   assert.ok(services.length <= SYNC_SERVICES_MAX, `${services.length} services in the round`);
   assert.ok(ms < 1000, `512 service builds took ${ms.toFixed(0)} ms`);
+});
+
+// ------------------------------------------------------------------ totempg
+
+interface AssemblyPeek {
+  parts: Uint8Array[];
+  size: number;
+}
+
+/** totempg's private assembly maps (regular and sync-time). */
+function assembliesOf(pg: TotemPg): Array<Map<number, AssemblyPeek>> {
+  const p = pg as unknown as { assemblies: Map<number, AssemblyPeek>; assembliesTrans: Map<number, AssemblyPeek> };
+  return [p.assemblies, p.assembliesTrans];
+}
+
+/** A TotemPg receiver (node 1) in an installed configuration of `members`, recording what it delivers. */
+function pgReceiver(members: number[]): { pg: TotemPg; got: Array<[number, Uint8Array]> } {
+  const got: Array<[number, Uint8Array]> = [];
+  const pg = new TotemPg({ netMtu: 1410, nodeId: 1, upper: { deliver: (from, _g, body) => void got.push([from, body.slice()]), confchg() {} } });
+  const ringId = { rep: 1, seq: 4n };
+  pg.confchg({ type: "transitional", members: [1], left: [], joined: [], ringId });
+  pg.confchg({ type: "regular", members, left: [], joined: members.filter((m) => m !== 1), ringId });
+  pg.waitingTransAck(false);
+  return { pg, got };
+}
+
+test("pg-empty-fragments: a sender repeating the empty continued fragment 00000000 0101 0100 0000 does not grow its assembly's part list", () => {
+  const { pg, got } = pgReceiver([1, 2]);
+  const body = Uint8Array.of(7, 7, 7);
+  const msg = encodeGroupMessage("a", body);
+  // A message begins (first byte in a fragment), then 100,000 empty fragments continue it.
+  pg.deliver(2, encodePgPacket(1, 0, [msg.subarray(0, 1)]), false);
+  const empty = Uint8Array.of(0, 0, 0, 0, 1, 1, 1, 0, 0, 0);
+  assert.deepEqual(encodePgPacket(1, 1, [new Uint8Array(0)]), empty);
+  for (let i = 0; i < 100_000; i++) pg.deliver(2, empty, false);
+  const asm = assembliesOf(pg)[0]!.get(2)!;
+  assert.ok(asm.parts.length <= asm.size, `${asm.parts.length} parts kept for ${asm.size} bytes`);
+  assert.equal(asm.parts.length, 1);
+  // The chain still assembles: the rest of the message ends it, and it is delivered whole.
+  pg.deliver(2, encodePgPacket(0, 1, [msg.subarray(1)]), false);
+  assert.deepEqual(got, [[2, body]]);
+  // A message whose every earlier fragment is empty is delivered too.
+  pg.deliver(2, encodePgPacket(1, 0, [new Uint8Array(0)]), false);
+  pg.deliver(2, empty, false);
+  pg.deliver(2, encodePgPacket(0, 1, [msg]), false);
+  assert.deepEqual(got, [[2, body], [2, body]]);
+  assert.equal(pg.stats.rx_thrown_away, 0);
 });

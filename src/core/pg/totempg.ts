@@ -17,6 +17,9 @@
  *   messages packed after it are delivered (corosync's throw-away mode drops them too).
  * - A reassembly that would exceed `MESSAGE_SIZE_MAX` is dropped (counted) instead of
  *   overflowing an assertion.
+ * - Empty fragment tails are not kept (corosync copies zero bytes): the part list of an
+ *   assembly grows only with bytes, so a sender repeating empty continued fragments cannot
+ *   grow it without bound (found by the fuzzer).
  */
 import { decodePgPacket } from "../../wire/pg/packet.js";
 import { DecodeError } from "../../wire/errors.js";
@@ -515,7 +518,9 @@ export class TotemPg implements SrpUpcalls {
     let off = dataStart;
     for (let i = 0; i < deliverable; i++) {
       const plen = u16(b, PG_HEADER + 2 * i, le);
-      if (i === 0 && start === 0 && asm.parts.length > 0) {
+      // A matched continuation (start 0, not discarding): the assembly's parts, possibly
+      // none (empty tails are not kept), then this first piece.
+      if (i === 0 && start === 0 && continuation !== 0) {
         const whole = concat(asm.parts, b.subarray(off, off + plen), asm.size);
         clearParts(asm);
         if (nodeId === this.nodeId) this.ownDelivered(whole.byteLength);
@@ -538,6 +543,7 @@ export class TotemPg implements SrpUpcalls {
       this.stats.rx_thrown_away++;
       return;
     }
+    if (tailLen === 0) return; // nothing to keep: the part list grows only with bytes
     asm.parts.push(b.slice(len - tailLen, len));
     asm.size += tailLen;
   }
