@@ -25,20 +25,6 @@ export interface KnownIssue {
 
 export const KNOWN_ISSUES: readonly KnownIssue[] = [
   {
-    id: "pg-assembly-per-sender",
-    targets: ["totempg", "srp"],
-    oracles: ["pg-assembly-count"],
-    summary:
-      "src/core/pg/totempg.ts keeps one assembly per sender node id in assemblies/assembliesTrans, created for " +
-      "any id and dropped only at a configuration change; the SRP delivers with the MCAST header's nodeid, " +
-      "which nothing checks against the membership (src/core/totem/delivery.ts deliverToApp). A forged or " +
-      "compromised member sending fragments under ever-new node ids grows the maps without bound, up to " +
-      "MESSAGE_SIZE_MAX each (20,000 ids × one 1400-byte fragment: 20,000 assemblies, +43 MB; end to end, 2,000 " +
-      "forged MCASTs with the ring id, the next seq and header nodeids 100000+i into an operational node left 985 " +
-      "assemblies, the ring unaware). Fix: deliver " +
-      "only from members of the configuration (count the rest as rejected), or bound the maps at PROCESSOR_COUNT_MAX.",
-  },
-  {
     id: "srp-self-in-failed-list",
     targets: ["srp"],
     oracles: ["srp-liveness"],

@@ -10,7 +10,7 @@ import { compileConfig } from "../../src/config/compile.js";
 import { CmapStore } from "../../src/core/cmap/store.js";
 import { encodeServiceBuild, SyncProtocol, SYNC_SERVICES_MAX } from "../../src/core/sync/sync.js";
 import { TotemPg } from "../../src/core/pg/totempg.js";
-import { SORT_QUEUE_SIZE } from "../../src/core/totem/constants.js";
+import { PROCESSOR_COUNT_MAX, SORT_QUEUE_SIZE } from "../../src/core/totem/constants.js";
 import { encodeGroupMessage } from "../../src/wire/pg/groups.js";
 import { encodePgPacket } from "../../src/wire/pg/packet.js";
 import { decodeTotem, encodeTotem } from "../../src/wire/totem/codec.js";
@@ -190,4 +190,47 @@ test("pg-empty-fragments: a sender repeating the empty continued fragment 000000
   pg.deliver(2, encodePgPacket(0, 1, [msg]), false);
   assert.deepEqual(got, [[2, body], [2, body]]);
   assert.equal(pg.stats.rx_thrown_away, 0);
+});
+
+test("pg-assembly-per-sender: fragments under ever-new header nodeids create no assemblies outside the configuration", () => {
+  const { pg, got } = pgReceiver([1, 2, 3]);
+  const msg = encodeGroupMessage("a", new Uint8Array(3000));
+  for (let i = 0; i < 20_000; i++) pg.deliver(100_000 + i, encodePgPacket(1, 0, [msg.subarray(0, 1400)]), false);
+  for (const set of assembliesOf(pg)) assert.ok(set.size <= 3, `${set.size} assemblies`);
+  assert.equal(pg.stats.rx_not_member, 20_000);
+  // Members are not disturbed.
+  pg.deliver(3, encodePgPacket(1, 0, [msg.subarray(0, 1400)]), false);
+  pg.deliver(3, encodePgPacket(0, 1, [msg.subarray(1400)]), false);
+  assert.deepEqual(got.map(([from, b]) => [from, b.byteLength]), [[3, 3000]]);
+  // Before any configuration (no SRP yet) ids are not known: the maps stop at PROCESSOR_COUNT_MAX.
+  const fresh = new TotemPg({ netMtu: 1410, nodeId: 1, upper: { deliver() {}, confchg() {} } });
+  for (let i = 0; i < 2 * PROCESSOR_COUNT_MAX; i++) fresh.deliver(100_000 + i, encodePgPacket(1, 0, [msg.subarray(0, 1400)]), false);
+  for (const set of assembliesOf(fresh)) assert.ok(set.size <= PROCESSOR_COUNT_MAX, `${set.size} assemblies`);
+});
+
+test("pg-assembly-per-sender, end to end: 2,000 forged MCASTs with the ring id, the next seq and new header nodeids leave no assembly behind", () => {
+  const c = formedPair();
+  const n = c.node(1);
+  const s = n.srp;
+  const msg = encodeGroupMessage("a", new Uint8Array(3000));
+  for (let i = 0; i < 2000; i++) {
+    const forged: Mcast = {
+      type: MessageType.MCAST,
+      encapsulated: Encapsulation.NOT_ENCAPSULATED,
+      nodeId: 100_000 + i,
+      targetNodeId: 0,
+      systemFrom: 2,
+      seq: (s.myHighSeqReceived + 1) >>> 0,
+      thisSeqno: 0,
+      ringId: { ...s.ringId },
+      nodeIdField: 0,
+      guarantee: 0,
+      payload: encodePgPacket(1, 0, [msg.subarray(0, 1400)]),
+    };
+    c.step(n, () => s.receive(c.now, decodeTotem(encodeTotem(forged))));
+  }
+  for (const set of assembliesOf(n.pg)) assert.ok(set.size <= 2, `${set.size} assemblies`);
+  assert.ok(n.pg.stats.rx_not_member > 0);
+  c.runUntil(c.now + 5000);
+  assert.ok(c.converged(), c.describe());
 });

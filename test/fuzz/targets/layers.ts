@@ -215,6 +215,7 @@ export const totemPgTarget: FuzzTarget = {
         pg.deliver(nodeId, body, has(flags, FLAG.bigEndian));
         checkPgBounds(pg, ctx);
         const s = pg.stats;
+        if (s.rx_not_member > before.rx_not_member) return "not_member";
         if (s.rx_bad_packets > before.rx_bad_packets) return "bad_packet";
         if (s.rx_bad_messages > before.rx_bad_messages) return "bad_message";
         if (s.rx_thrown_away > before.rx_thrown_away) return "thrown_away";
