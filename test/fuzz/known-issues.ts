@@ -25,20 +25,6 @@ export interface KnownIssue {
 
 export const KNOWN_ISSUES: readonly KnownIssue[] = [
   {
-    id: "srp-self-in-failed-list",
-    targets: ["srp"],
-    oracles: ["srp-liveness"],
-    message: (text) => nodeViews(text).some((v) => v.failed.includes(v.id)),
-    summary:
-      "src/core/totem/membership.ts joinProcess: a JOIN whose failed list names the receiver makes it add the " +
-      "JOIN's system_from to its own failed list; a forged JOIN claiming to come from the receiver itself " +
-      "(system_from = my id, failed list [my id]) puts the receiver in its own failed list, after which " +
-      "proc − failed never contains it, consensus can never be agreed and it loops in GATHER forever " +
-      "(2 nodes: 45-byte frame 70c00303 0001000000 00000000 01000000 02000000 01000000 <ring seq u64> " +
-      "01000000 02000000 01000000 into node 1 in GATHER: node 1 still in GATHER 60 s later, node 2 alone). " +
-      "Fix: never add my own id to my failed list from a JOIN (ignore such a join as forged).",
-  },
-  {
     id: "srp-foreign-aru-addr",
     targets: ["srp"],
     oracles: ["srp-liveness"],

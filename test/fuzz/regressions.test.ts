@@ -14,7 +14,7 @@ import { PROCESSOR_COUNT_MAX, SORT_QUEUE_SIZE } from "../../src/core/totem/const
 import { encodeGroupMessage } from "../../src/wire/pg/groups.js";
 import { encodePgPacket } from "../../src/wire/pg/packet.js";
 import { decodeTotem, encodeTotem } from "../../src/wire/totem/codec.js";
-import { Encapsulation, MessageType, type Mcast } from "../../src/wire/totem/types.js";
+import { Encapsulation, MessageType, type Mcast, type MembJoin } from "../../src/wire/totem/types.js";
 import { NO_FAULTS, SimCluster, type NodeListener } from "../../sim/cluster.js";
 import { Prng } from "../../sim/prng.js";
 import { simTimers } from "../../sim/swarm.js";
@@ -233,4 +233,43 @@ test("pg-assembly-per-sender, end to end: 2,000 forged MCASTs with the ring id, 
   assert.ok(n.pg.stats.rx_not_member > 0);
   c.runUntil(c.now + 5000);
   assert.ok(c.converged(), c.describe());
+});
+
+// ------------------------------------------------------------------ membership and the token
+
+/** Run until `n` is in `state` (or fail). */
+function runUntilState(c: SimCluster, id: number, state: string, withinMs = 20_000): void {
+  const n = c.node(id);
+  for (const until = c.now + withinMs; n.srp.stateName !== state && c.now < until; ) c.runUntil(c.now + 0.05);
+  assert.equal(n.srp.stateName, state, c.describe());
+}
+
+/** Run up to `ms` of virtual time; true as soon as the cluster forms one ring of all live nodes. */
+function convergesWithin(c: SimCluster, ms: number): boolean {
+  for (const until = c.now + ms; c.now < until; ) {
+    c.runUntil(c.now + 10);
+    if (c.converged()) return true;
+  }
+  return false;
+}
+
+test("srp-self-in-failed-list: a forged JOIN from myself naming me failed (45-byte frame into node 1 in GATHER) does not put me in my own failed list", () => {
+  const c = formedPair();
+  c.pause(2, 1500); // node 1 loses the token and enters GATHER; node 2 comes back
+  runUntilState(c, 1, "GATHER");
+  const s = c.node(1).srp;
+  const forged: MembJoin = {
+    type: MessageType.MEMB_JOIN,
+    nodeId: 1,
+    targetNodeId: 0,
+    systemFrom: 1,
+    ringSeq: s.myRingId.seq,
+    procList: [1, 2],
+    failedList: [1],
+  };
+  const bytes = encodeTotem(forged);
+  assert.equal(bytes.byteLength, 45);
+  c.step(c.node(1), () => s.receive(c.now, decodeTotem(bytes)));
+  assert.ok(!s.myFailedList.includes(1), `failed list [${s.myFailedList.join(",")}]`);
+  assert.ok(convergesWithin(c, 60_000), c.describe());
 });

@@ -232,7 +232,11 @@ function joinProcess(s: TotemSrp, join: MembJoin): void {
     const failedBefore = s.myFailedList.length;
     mergeInto(s.myProcList, proc);
     if (failed.includes(s.myId)) {
-      mergeInto(s.myFailedList, [from]);
+      // "The sender lists me as failed, so I fail it." Deviation from corosync: never for a
+      // join claiming to come from me (forged, or a stale copy of my own): adding myself to my
+      // failed list takes me out of proc − failed for good, and consensus can never be agreed
+      // (I loop in GATHER forever; found by the fuzzer). FAILED TO RECEIVE adds me itself.
+      if (from !== s.myId) mergeInto(s.myFailedList, [from]);
     } else if (s.myMembList.includes(from)) {
       if (!s.myFailedList.includes(from)) {
         mergeInto(s.myFailedList, failed);
