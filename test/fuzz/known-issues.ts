@@ -25,21 +25,6 @@ export interface KnownIssue {
 
 export const KNOWN_ISSUES: readonly KnownIssue[] = [
   {
-    id: "srp-foreign-aru-addr",
-    targets: ["srp"],
-    oracles: ["srp-liveness"],
-    message: (text) => nodeViews(text).some((v) => v.aruAddr !== undefined && v.aruAddr !== 0 && !v.members.includes(v.aruAddr)),
-    summary:
-      "src/core/totem/token.ts applyAruRule: a processor takes over the token's aru only if its own aru is lower, " +
-      "or aru_addr is itself or 0. A forged ORF token with the ring id, token_seq + 1, a low aru and an aru_addr " +
-      "that is no member (e.g. 5) is forwarded for ever with that aru: nobody may raise it, FAILED TO RECEIVE " +
-      "never fires (it needs aru_addr = me), messages are never released and the safe point never moves, so the " +
-      "first safe message blocks all delivery (2 nodes, 57-byte frame 70c00300 0002000000 00000000 <seq> " +
-      "<token_seq+1> 01000000 05000000 <ring id> 0…: 34 s later released and safe stay at 40, 4 of 800 " +
-      "messages delivered); in RECOVERY the install rule never completes. Corosync has the same rule. Fix: treat " +
-      "an aru_addr outside the ring's members like 0.",
-  },
-  {
     id: "srp-orphan-retrans-flg",
     targets: ["srp"],
     oracles: ["srp-liveness"],

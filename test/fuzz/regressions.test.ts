@@ -14,7 +14,7 @@ import { PROCESSOR_COUNT_MAX, SORT_QUEUE_SIZE } from "../../src/core/totem/const
 import { encodeGroupMessage } from "../../src/wire/pg/groups.js";
 import { encodePgPacket } from "../../src/wire/pg/packet.js";
 import { decodeTotem, encodeTotem } from "../../src/wire/totem/codec.js";
-import { Encapsulation, MessageType, type Mcast, type MembJoin } from "../../src/wire/totem/types.js";
+import { Encapsulation, MessageType, type Mcast, type MembJoin, type OrfToken } from "../../src/wire/totem/types.js";
 import { NO_FAULTS, SimCluster, type NodeListener } from "../../sim/cluster.js";
 import { Prng } from "../../sim/prng.js";
 import { simTimers } from "../../sim/swarm.js";
@@ -22,8 +22,8 @@ import { simTimers } from "../../sim/swarm.js";
 const QUIET: NodeListener = { deliver() {}, confchg() {} };
 
 /** Two simulated nodes run until they form one ring. */
-function formedPair(): SimCluster {
-  const c = new SimCluster([1, 2], simTimers(2, 1000), new Prng(1), QUIET);
+function formedPair(listener: NodeListener = QUIET): SimCluster {
+  const c = new SimCluster([1, 2], simTimers(2, 1000), new Prng(1), listener);
   c.faults = { ...NO_FAULTS };
   c.start(1);
   c.start(2);
@@ -272,4 +272,50 @@ test("srp-self-in-failed-list: a forged JOIN from myself naming me failed (45-by
   c.step(c.node(1), () => s.receive(c.now, decodeTotem(bytes)));
   assert.ok(!s.myFailedList.includes(1), `failed list [${s.myFailedList.join(",")}]`);
   assert.ok(convergesWithin(c, 60_000), c.describe());
+});
+
+/** A formed pair whose deliveries of group "a" are counted per node. */
+function countingPair(): { c: SimCluster; delivered: Map<number, number> } {
+  const delivered = new Map<number, number>();
+  const c = formedPair({ deliver: (n, _from, group) => void (group === "a" && delivered.set(n.id, (delivered.get(n.id) ?? 0) + 1)), confchg() {} });
+  return { c, delivered };
+}
+
+/** Every `everyMs`, each live node multicasts one safe message (guarantee 1), `count` times. */
+function safeTraffic(c: SimCluster, count: number, everyMs: number): void {
+  for (let k = 0; k < count; k++) {
+    c.at(c.now + 1 + k * everyMs, () => {
+      for (const n of c.liveNodes()) c.step(n, () => void n.pg.mcastGroup(c.now, "a", [new Uint8Array(100)], 1));
+    });
+  }
+}
+
+test("srp-foreign-aru-addr: a forged ORF token with a low aru and an aru_addr outside the ring (57-byte frame) does not block release and safe delivery", () => {
+  const { c, delivered } = countingPair();
+  safeTraffic(c, 400, 20);
+  c.runUntil(c.now + 2000);
+  const n = c.node(1);
+  const s = n.srp;
+  const forged: OrfToken = {
+    type: MessageType.ORF_TOKEN,
+    nodeId: 2,
+    targetNodeId: 0,
+    seq: s.myHighSeqReceived,
+    tokenSeq: (s.myTokenSeq + 1) >>> 0,
+    aru: 1,
+    aruAddr: 5,
+    ringId: { ...s.ringId },
+    backlog: 0,
+    fcc: 0,
+    retransFlg: 0,
+    rtrList: [],
+  };
+  const bytes = encodeTotem(forged);
+  assert.equal(bytes.byteLength, 57);
+  const released = s.lastReleased;
+  c.step(n, () => s.receive(c.now, decodeTotem(bytes)));
+  c.runUntil(c.now + 15_000);
+  assert.ok(c.converged(), c.describe());
+  assert.deepEqual([delivered.get(1), delivered.get(2)], [800, 800], "every safe message delivered at both nodes");
+  assert.ok(((s.lastReleased - released) >>> 0) > 100 && ((s.lastReleased - released) >>> 0) < 0x80000000, `released ${released} -> ${s.lastReleased}`);
 });

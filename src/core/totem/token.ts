@@ -151,14 +151,25 @@ function raiseSafePoint(s: TotemSrp, tokenAru: number, lastAru: number): void {
   if (seqLt(s.mySafeSeq, stable)) s.mySafeSeq = stable;
 }
 
-/** §4.7 step 11–12: the aru rule and the aru-unchanged counter. */
+/**
+ * §4.7 step 11–12: the aru rule and the aru-unchanged counter. Deviation from corosync: an
+ * aru_addr that is no member of the ring counts like 0. Only members set it (to their own id),
+ * so legitimate tokens are unaffected; a forged token's foreign aru_addr would otherwise pin
+ * a low aru for ever (nobody may raise it and FAILED TO RECEIVE never fires): no release, no
+ * safe delivery, and in RECOVERY no install (found by the fuzzer).
+ */
 function applyAruRule(s: TotemSrp, tok: OrfToken, lastAru: number): void {
-  if (seqLt(s.myAru, tok.aru) || tok.aruAddr === s.myId || tok.aruAddr === 0) {
+  if (seqLt(s.myAru, tok.aru) || tok.aruAddr === s.myId || tok.aruAddr === 0 || !ringMembers(s).includes(tok.aruAddr)) {
     tok.aru = s.myAru;
     tok.aruAddr = tok.aru === tok.seq ? 0 : s.myId;
   }
   if (tok.aru === lastAru && tok.aruAddr !== 0) s.myAruCount++;
   else s.myAruCount = 0;
+}
+
+/** The members of the ring the token belongs to (the new ring while in RECOVERY). */
+function ringMembers(s: TotemSrp): readonly number[] {
+  return s.state === MembState.RECOVERY ? s.myNewMembList : s.myMembList;
 }
 
 /**
