@@ -23,29 +23,10 @@ export interface KnownIssue {
   summary: string;
 }
 
-export const KNOWN_ISSUES: readonly KnownIssue[] = [
-  {
-    id: "srp-orphan-retrans-flg",
-    targets: ["srp"],
-    oracles: ["srp-liveness"],
-    message: (text) => {
-      const v = nodeViews(text).filter((x) => x.state === "RECOVERY");
-      return v.length > 0 && v.some((x) => x.retransFlg !== undefined && x.retransFlg !== 0) && v.every((x) => !x.setRetransFlg);
-    },
-    summary:
-      "src/core/totem/token.ts recoveryInstallRule: only the processor that set the token's retrans_flg clears it, " +
-      "and the install needs two rotations with the flag at 0. A forged ORF token in RECOVERY carrying the new " +
-      "ring id, token_seq + 1 and retrans_flg 1 (or any value other than 0) has no owner: the flag is never " +
-      "cleared and the ring stays in RECOVERY for ever while the token circulates, so no token loss ends it " +
-      "(2 nodes, 57-byte frame 70c00300 0002000000 00000000 00000000 <token_seq+1> 00000000 00000000 <ring id> " +
-      "00000000 00000000 01000000 00000000: both nodes still in RECOVERY 60 s later; with retrans_flg 0 the ring " +
-      "installs). Corosync has the same rule. Fix: treat a flag no member owns as 0 (e.g. clear it when it is " +
-      "set and my retransmit queue is empty and I did not set it for a full rotation), and refuse values other than 0/1.",
-  },
-];
+export const KNOWN_ISSUES: readonly KnownIssue[] = [];
 
 /** A node's view as the srp target's liveness reports print it (targets/srp.ts `views`). */
-interface NodeView {
+export interface NodeView {
   id: number;
   state: string;
   members: number[];
@@ -59,7 +40,8 @@ function ids(list: string): number[] {
   return list === "" ? [] : list.split(",").map(Number);
 }
 
-function nodeViews(text: string): NodeView[] {
+/** The node views in an srp liveness report (for an entry's `message` matcher). */
+export function nodeViews(text: string): NodeView[] {
   const re =
     /node (\d+) (\w+) members \[([^\]]*)\] new \[([^\]]*)\]: proc \[[^\]]*\] failed \[([^\]]*)\][^;]*; set_retrans_flg (\w+) [^;]*; (?:last token seq \w+ aru \w+ aru_addr (\d+) retrans_flg (-?\d+)|no token)/g;
   const out: NodeView[] = [];

@@ -11,6 +11,7 @@ import { CmapStore } from "../../src/core/cmap/store.js";
 import { encodeServiceBuild, SyncProtocol, SYNC_SERVICES_MAX } from "../../src/core/sync/sync.js";
 import { TotemPg } from "../../src/core/pg/totempg.js";
 import { PROCESSOR_COUNT_MAX, SORT_QUEUE_SIZE } from "../../src/core/totem/constants.js";
+import type { TotemSrp } from "../../src/core/totem/srp.js";
 import { encodeGroupMessage } from "../../src/wire/pg/groups.js";
 import { encodePgPacket } from "../../src/wire/pg/packet.js";
 import { decodeTotem, encodeTotem } from "../../src/wire/totem/codec.js";
@@ -318,4 +319,52 @@ test("srp-foreign-aru-addr: a forged ORF token with a low aru and an aru_addr ou
   assert.ok(c.converged(), c.describe());
   assert.deepEqual([delivered.get(1), delivered.get(2)], [800, 800], "every safe message delivered at both nodes");
   assert.ok(((s.lastReleased - released) >>> 0) > 100 && ((s.lastReleased - released) >>> 0) < 0x80000000, `released ${released} -> ${s.lastReleased}`);
+});
+
+/** A formed pair whose node 2 restarted: node 1 is run until it is in RECOVERY of the new ring. */
+function pairInRecovery(): SimCluster {
+  const c = formedPair();
+  c.crash(2);
+  c.start(2);
+  runUntilState(c, 1, "RECOVERY");
+  return c;
+}
+
+/** A forged ORF token of node 1's ring, accepted by it (token_seq + 1), seq and aru 0. */
+function forgedRecoveryToken(s: TotemSrp, retransFlg: number): Uint8Array {
+  const forged: OrfToken = {
+    type: MessageType.ORF_TOKEN,
+    nodeId: 2,
+    targetNodeId: 0,
+    seq: 0,
+    tokenSeq: (s.myTokenSeq + 1) >>> 0,
+    aru: 0,
+    aruAddr: 0,
+    ringId: { ...s.ringId },
+    backlog: 0,
+    fcc: 0,
+    retransFlg,
+    rtrList: [],
+  };
+  const bytes = encodeTotem(forged);
+  assert.equal(bytes.byteLength, 57);
+  return bytes;
+}
+
+test("srp-orphan-retrans-flg: a forged ORF token in RECOVERY with retrans_flg 1 that no member set does not hold the ring in RECOVERY for ever", () => {
+  const c = pairInRecovery();
+  const n = c.node(1);
+  c.step(n, () => n.srp.receive(c.now, decodeTotem(forgedRecoveryToken(n.srp, 1))));
+  assert.ok(convergesWithin(c, 60_000), c.describe());
+});
+
+test("srp-orphan-retrans-flg: an ORF token with retrans_flg other than 0 or 1 is rejected (never cleared otherwise)", () => {
+  const c = pairInRecovery();
+  const n = c.node(1);
+  const rejected = n.srp.stats.rx_msg_rejected;
+  const tokenSeq = n.srp.myTokenSeq;
+  c.step(n, () => n.srp.receive(c.now, decodeTotem(forgedRecoveryToken(n.srp, 2))));
+  assert.equal(n.srp.stats.rx_msg_rejected, rejected + 1);
+  assert.equal(n.srp.myTokenSeq, tokenSeq, "the token was not processed");
+  assert.ok(convergesWithin(c, 60_000), c.describe());
 });

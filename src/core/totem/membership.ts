@@ -539,6 +539,8 @@ function recoveryEnter(s: TotemSrp, ct: CommitToken): void {
   // swarm). Every recovery starts the install rule from zero.
   s.myRetransFlgCount = 0;
   s.myRotationCounter = 0;
+  s.myOrphanRetransFlgVisits = 0;
+  s.myRecoveryLastSeq = SEQNO_START_MSG;
   commitTokenSend(s, ct);
   s.myTokenSeq = (SEQNO_START_TOKEN - 1) >>> 0;
 

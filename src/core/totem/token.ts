@@ -12,7 +12,7 @@ import {
   type OrfToken,
 } from "../../wire/totem/types.js";
 import { seqLt, seqLte } from "../seq.js";
-import { GatherFrom, MembState, RTR_ENTRIES_MAX, SORT_QUEUE_SIZE } from "./constants.js";
+import { GatherFrom, MembState, RETRANS_FLG_ORPHAN_VISITS, RTR_ENTRIES_MAX, SORT_QUEUE_SIZE } from "./constants.js";
 import * as memb from "./membership.js";
 import { deliverToApp, operationalEnter } from "./delivery.js";
 import type { SortQueue } from "./sort-queue.js";
@@ -66,6 +66,13 @@ function cloneToken(t: OrfToken): OrfToken {
 /** `message_handler_orf_token` (§4.7 steps 1–15). */
 export function handleOrfToken(s: TotemSrp, incoming: OrfToken): void {
   if (s.orfTokenDiscard) return;
+  if (incoming.retransFlg !== 0 && incoming.retransFlg !== 1) {
+    // Only 0 and 1 are ever sent (corosync too); any other value would never be cleared
+    // (only a flag of 1 is) and would hold the ring in RECOVERY for ever (fuzzer).
+    s.stats.rx_msg_rejected++;
+    s.log("debug", `Rejecting token with retrans_flg ${incoming.retransFlg}`);
+    return;
+  }
   const tok = cloneToken(incoming);
   mergeAndHoldBookkeeping(s, tok);
   let forward = !(s.myRingId.rep === s.myId && s.myTokenHeld);
@@ -116,12 +123,16 @@ export function handleOrfToken(s: TotemSrp, incoming: OrfToken): void {
   } else {
     s.myTokenSeq = tok.tokenSeq;
     tok.tokenSeq = (tok.tokenSeq + 1) >>> 0;
-    if (s.state === MembState.RECOVERY) recoveryInstallRule(s, tok);
-    tokenSend(s, tok, forward);
-    if (s.state === MembState.OPERATIONAL) deliverToApp(s, "agreed", s.myHighSeqReceived);
-    memb.resetTokenTimeout(s);
-    s.startTimer("tokenRetransmit", s.cfg.tokenRetransmitMs);
-    if (s.myId === s.myRingId.rep && s.myTokenHeld) s.startTimer("tokenHoldRetransmit", s.cfg.holdMs);
+    if (s.state === MembState.RECOVERY && !recoveryInstallRule(s, tok)) {
+      s.log("notice", `The token's retrans_flg has had no owner for ${RETRANS_FLG_ORPHAN_VISITS} rotations: abandoning this recovery.`);
+      memb.recoveryStateTokenLoss(s);
+    } else {
+      tokenSend(s, tok, forward);
+      if (s.state === MembState.OPERATIONAL) deliverToApp(s, "agreed", s.myHighSeqReceived);
+      memb.resetTokenTimeout(s);
+      s.startTimer("tokenRetransmit", s.cfg.tokenRetransmitMs);
+      if (s.myId === s.myRingId.rep && s.myTokenHeld) s.startTimer("tokenHoldRetransmit", s.cfg.holdMs);
+    }
   }
   heartbeatAfterToken(s, forward);
 }
@@ -175,8 +186,18 @@ function ringMembers(s: TotemSrp): readonly number[] {
 /**
  * The RECOVERY install rule (§4.6): the retrans flag, its consecutive-zero counter, the
  * install seq, and two rotations with everyone at the install seq before OPERATIONAL.
+ *
+ * Deviation from corosync: only the processor that set retrans_flg clears it, so a flag
+ * nobody set (a forged token's) would hold the ring in RECOVERY for ever while the token
+ * circulates (no token loss ever ends it; found by the fuzzer). An owner still has copies to
+ * send, and sends at least one per visit, so the token's seq moves. When I do not own the
+ * flag, have nothing to retransmit, and the flag stayed set with the seq unchanged and no
+ * retransmit request on the token for RETRANS_FLG_ORPHAN_VISITS visits, nobody owns it:
+ * returns false and the caller ends this recovery as a token loss would (always safe for
+ * extended virtual synchrony; clearing the flag instead could let members install while a
+ * stalled owner still holds copies). Tokens of a healthy recovery never meet the condition.
  */
-function recoveryInstallRule(s: TotemSrp, tok: OrfToken): void {
+function recoveryInstallRule(s: TotemSrp, tok: OrfToken): boolean {
   if (!s.retransMessageQueue.isEmpty()) {
     if (tok.retransFlg === 0) {
       tok.retransFlg = 1;
@@ -185,6 +206,13 @@ function recoveryInstallRule(s: TotemSrp, tok: OrfToken): void {
   } else if (tok.retransFlg === 1 && s.mySetRetransFlg) {
     tok.retransFlg = 0;
     s.mySetRetransFlg = false;
+  }
+  const orphan = tok.retransFlg === 1 && !s.mySetRetransFlg && s.retransMessageQueue.isEmpty() && tok.seq === s.myRecoveryLastSeq && tok.rtrList.length === 0;
+  s.myOrphanRetransFlgVisits = orphan ? s.myOrphanRetransFlgVisits + 1 : 0;
+  s.myRecoveryLastSeq = tok.seq;
+  if (s.myOrphanRetransFlgVisits >= RETRANS_FLG_ORPHAN_VISITS) {
+    s.myOrphanRetransFlgVisits = 0;
+    return false;
   }
   if (tok.retransFlg === 0) s.myRetransFlgCount++;
   else s.myRetransFlgCount = 0;
@@ -200,6 +228,7 @@ function recoveryInstallRule(s: TotemSrp, tok: OrfToken): void {
     s.myRotationCounter = 0;
     s.myRetransFlgCount = 0;
   }
+  return true;
 }
 
 /** `token_send`: keep the copy for retransmission; send unless held. */
