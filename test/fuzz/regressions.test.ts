@@ -331,7 +331,7 @@ function pairInRecovery(): SimCluster {
 }
 
 /** A forged ORF token of node 1's ring, accepted by it (token_seq + 1), seq and aru 0. */
-function forgedRecoveryToken(s: TotemSrp, retransFlg: number): Uint8Array {
+function forgedRecoveryToken(s: TotemSrp, retransFlg: number, rtrSeqs: number[] = []): Uint8Array {
   const forged: OrfToken = {
     type: MessageType.ORF_TOKEN,
     nodeId: 2,
@@ -344,10 +344,10 @@ function forgedRecoveryToken(s: TotemSrp, retransFlg: number): Uint8Array {
     backlog: 0,
     fcc: 0,
     retransFlg,
-    rtrList: [],
+    rtrList: rtrSeqs.map((seq) => ({ ringId: { ...s.ringId }, seq })),
   };
   const bytes = encodeTotem(forged);
-  assert.equal(bytes.byteLength, 57);
+  assert.equal(bytes.byteLength, 57 + 16 * rtrSeqs.length);
   return bytes;
 }
 
@@ -355,6 +355,13 @@ test("srp-orphan-retrans-flg: a forged ORF token in RECOVERY with retrans_flg 1 
   const c = pairInRecovery();
   const n = c.node(1);
   c.step(n, () => n.srp.receive(c.now, decodeTotem(forgedRecoveryToken(n.srp, 1))));
+  assert.ok(convergesWithin(c, 60_000), c.describe());
+});
+
+test("srp-orphan-retrans-flg: the same forged token carrying a retransmit request nobody can serve (it stays on the token for ever) does not hold the ring in RECOVERY either", () => {
+  const c = pairInRecovery();
+  const n = c.node(1);
+  c.step(n, () => n.srp.receive(c.now, decodeTotem(forgedRecoveryToken(n.srp, 1, [0x1000]))));
   assert.ok(convergesWithin(c, 60_000), c.describe());
 });
 

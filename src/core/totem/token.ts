@@ -190,12 +190,14 @@ function ringMembers(s: TotemSrp): readonly number[] {
  * Deviation from corosync: only the processor that set retrans_flg clears it, so a flag
  * nobody set (a forged token's) would hold the ring in RECOVERY for ever while the token
  * circulates (no token loss ever ends it; found by the fuzzer). An owner still has copies to
- * send, and sends at least one per visit, so the token's seq moves. When I do not own the
- * flag, have nothing to retransmit, and the flag stayed set with the seq unchanged and no
- * retransmit request on the token for RETRANS_FLG_ORPHAN_VISITS visits, nobody owns it:
- * returns false and the caller ends this recovery as a token loss would (always safe for
- * extended virtual synchrony; clearing the flag instead could let members install while a
- * stalled owner still holds copies). Tokens of a healthy recovery never meet the condition.
+ * send and sends new ones on every visit (unless its whole allowance goes to retransmissions),
+ * so the token's seq moves. When I do not own the flag, have nothing to retransmit, and the
+ * flag stayed set with the seq unchanged for RETRANS_FLG_ORPHAN_VISITS visits, nobody owns
+ * it: returns false and the caller ends this recovery as a token loss would. That is always
+ * safe for extended virtual synchrony (a false alarm, e.g. an owner spending every visit on
+ * retransmissions, costs a membership round, nothing else); clearing the flag instead could
+ * let members install while a stalled owner still holds copies. The token's retransmit list
+ * is not looked at: forged entries for seqs nobody has are never served and stay on it.
  */
 function recoveryInstallRule(s: TotemSrp, tok: OrfToken): boolean {
   if (!s.retransMessageQueue.isEmpty()) {
@@ -207,7 +209,7 @@ function recoveryInstallRule(s: TotemSrp, tok: OrfToken): boolean {
     tok.retransFlg = 0;
     s.mySetRetransFlg = false;
   }
-  const orphan = tok.retransFlg === 1 && !s.mySetRetransFlg && s.retransMessageQueue.isEmpty() && tok.seq === s.myRecoveryLastSeq && tok.rtrList.length === 0;
+  const orphan = tok.retransFlg === 1 && !s.mySetRetransFlg && s.retransMessageQueue.isEmpty() && tok.seq === s.myRecoveryLastSeq;
   s.myOrphanRetransFlgVisits = orphan ? s.myOrphanRetransFlgVisits + 1 : 0;
   s.myRecoveryLastSeq = tok.seq;
   if (s.myOrphanRetransFlgVisits >= RETRANS_FLG_ORPHAN_VISITS) {
