@@ -9,7 +9,10 @@
  *
  * Pure: no node:* imports.
  */
+import { CmapError } from "../core/cmap/errors.js";
+import { isValidKeyName } from "../core/cmap/keys.js";
 import type { CmapEntry } from "../core/cmap/types.js";
+import { normalizeValue } from "../core/cmap/values.js";
 import { type ConfigDiagnostic, hasErrors, diagnostic, sortDiagnostics } from "./diagnostics.js";
 import { type FlatConfig, posOf, toCmapEntries, totemInputFromFlat } from "./flat.js";
 import { type CorosyncConfig, type Env, buildConfigModel, writeBackEntries } from "./model.js";
@@ -48,6 +51,7 @@ export function compileConfig(main: SourceText, options: CompileOptions = {}): C
   const diagnostics = [...parsed.diagnostics, ...flattened.diagnostics];
   for (const f of options.uidgidFiles ?? []) diagnostics.push(...mergeUidGidFile(flattened.flat, f, options));
   diagnostics.push(...withoutCascades(validateConfig(parsed.tree, flattened.flat), flattened.diagnostics));
+  diagnostics.push(...unstorableKeys(flattened.flat));
   if (hasErrors(diagnostics)) return { ok: false, diagnostics: sortDiagnostics(diagnostics) };
   const config = buildConfigModel(flattened.flat, options.env ?? {});
   const keyProblem = config.crypto.enabled ? options.checkKeyFile?.(config.crypto.keyfile) : undefined;
@@ -66,6 +70,31 @@ function mergeUidGidFile(flat: FlatConfig, source: SourceText, options: FlattenO
   const r = flattenUidGidFile(parsed.tree, options);
   for (const [key, entry] of r.flat.entries) flat.entries.set(key, entry);
   return [...parsed.diagnostics, ...r.diagnostics];
+}
+
+/**
+ * Keys the cmap store would refuse (a name outside icmap's `[A-Za-z0-9_./:-]{3,255}`, a
+ * string value holding NUL...): configuration errors, as corosync's parser reports them
+ * ("Can't store key ... into icmap"), instead of an exception when the executive loads the
+ * entries at start or at a reload (found by the fuzzer, test/fuzz/regressions.test.ts).
+ */
+function unstorableKeys(flat: FlatConfig): ConfigDiagnostic[] {
+  const out: ConfigDiagnostic[] = [];
+  for (const [key, entry] of flat.entries) {
+    let why: string | undefined;
+    if (!isValidKeyName(key)) {
+      why = "not a valid key name (3 to 255 characters of A-Z a-z 0-9 _ . / : -)";
+    } else {
+      try {
+        normalizeValue(key, entry.value);
+      } catch (e) {
+        if (!(e instanceof CmapError)) throw e;
+        why = e.message;
+      }
+    }
+    if (why !== undefined) out.push(diagnostic("error", entry.pos, `Can't store key ${JSON.stringify(key)} into icmap: ${why}`, key));
+  }
+  return out;
 }
 
 /**

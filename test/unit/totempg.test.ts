@@ -214,8 +214,9 @@ test("assembly bound: a hostile sender's endless fragment chain is dropped and c
 test("a configuration change's left list discards the half assembly of a node that left", () => {
   const b = pgNode(2);
   b.pg.deliver(3, encodePgPacket(1, 0, [X.subarray(0, 700)]), false);
+  // Node 3 restarted: it left the old ring and is a member again of the new one.
   b.pg.confchg({ type: "transitional", members: [2], left: [3], joined: [], ringId: ring(2, 4n) });
-  b.pg.confchg({ type: "regular", members: [2], left: [], joined: [], ringId: ring(2, 4n) });
+  b.pg.confchg({ type: "regular", members: [2, 3], left: [], joined: [3], ringId: ring(2, 4n) });
   // Were it kept, this continuation would complete X.
   b.pg.deliver(3, encodePgPacket(0, 1, [X.subarray(700), Y]), false);
   assert.deepEqual(b.got.map((g) => g.body), [bodyOf(Y)]);

@@ -17,10 +17,16 @@
  *   messages packed after it are delivered (corosync's throw-away mode drops them too).
  * - A reassembly that would exceed `MESSAGE_SIZE_MAX` is dropped (counted) instead of
  *   overflowing an assertion.
+ * - Empty fragment tails are not kept (corosync copies zero bytes): the part list of an
+ *   assembly grows only with bytes, so a sender repeating empty continued fragments cannot
+ *   grow it without bound (found by the fuzzer).
+ * - Packets from a node id outside the current configuration are dropped (counted): the SRP
+ *   delivers only members' messages in legitimate traffic, and a forged header nodeid must not
+ *   create assemblies without bound (corosync keeps one per id it ever sees; fuzzer).
  */
 import { decodePgPacket } from "../../wire/pg/packet.js";
 import { DecodeError } from "../../wire/errors.js";
-import { MESSAGE_SIZE_MAX } from "../totem/constants.js";
+import { MESSAGE_SIZE_MAX, PROCESSOR_COUNT_MAX } from "../totem/constants.js";
 import type { ConfigurationChange, SrpUpcalls } from "../totem/types.js";
 
 /** Size of `struct totempg_mcast`. */
@@ -63,6 +69,8 @@ export interface PgStats {
   rx_bad_messages: number;
   /** Messages thrown away after a continuation mismatch or an oversized assembly. */
   rx_thrown_away: number;
+  /** Packets from a node outside the current configuration (or beyond PROCESSOR_COUNT_MAX senders), dropped. */
+  rx_not_member: number;
   /** Incomplete assemblies dropped at a regular configuration change. */
   rx_dropped_at_confchg: number;
   /** Own messages re-sent whole because they straddled a configuration change. */
@@ -161,6 +169,7 @@ export class TotemPg implements SrpUpcalls {
     rx_bad_packets: 0,
     rx_bad_messages: 0,
     rx_thrown_away: 0,
+    rx_not_member: 0,
     rx_dropped_at_confchg: 0,
     tx_resent: 0,
     rx_messages: 0,
@@ -188,6 +197,12 @@ export class TotemPg implements SrpUpcalls {
   private waitingTrans = true;
   private readonly assemblies = new Map<number, Assembly>();
   private readonly assembliesTrans = new Map<number, Assembly>();
+  /**
+   * The senders packets are accepted from: the members of the last configuration change
+   * (regular, or the transitional one while its old-ring messages are delivered). Undefined
+   * until the first one (then any id, up to PROCESSOR_COUNT_MAX assemblies).
+   */
+  private members: ReadonlySet<number> | undefined;
   private now = 0;
 
   constructor(init: PgInit) {
@@ -410,6 +425,7 @@ export class TotemPg implements SrpUpcalls {
   }
 
   confchg(change: ConfigurationChange): void {
+    this.members = new Set(change.members);
     for (const n of change.left) {
       this.assemblies.delete(n);
       this.assembliesTrans.delete(n);
@@ -517,6 +533,13 @@ export class TotemPg implements SrpUpcalls {
     const set = this.waitingTrans ? this.assembliesTrans : this.assemblies;
     let asm = set.get(nodeId);
     if (asm === undefined) {
+      // Only members send in legitimate traffic (the SRP delivers within a configuration):
+      // a forged header nodeid must not make assemblies without bound.
+      const members = this.members;
+      if (members !== undefined ? !members.has(nodeId) : set.size >= PROCESSOR_COUNT_MAX) {
+        this.stats.rx_not_member++;
+        return;
+      }
       asm = newAssembly();
       set.set(nodeId, asm);
     }
@@ -541,7 +564,9 @@ export class TotemPg implements SrpUpcalls {
     let off = dataStart;
     for (let i = 0; i < deliverable; i++) {
       const plen = u16(b, PG_HEADER + 2 * i, le);
-      if (i === 0 && start === 0 && asm.parts.length > 0) {
+      // A matched continuation (start 0, not discarding): the assembly's parts, possibly
+      // none (empty tails are not kept), then this first piece.
+      if (i === 0 && start === 0 && continuation !== 0) {
         const whole = concat(asm.parts, b.subarray(off, off + plen), asm.size);
         clearParts(asm);
         if (nodeId === this.nodeId) this.ownDelivered(whole);
@@ -564,6 +589,7 @@ export class TotemPg implements SrpUpcalls {
       this.stats.rx_thrown_away++;
       return;
     }
+    if (tailLen === 0) return; // nothing to keep: the part list grows only with bytes
     asm.parts.push(b.slice(len - tailLen, len));
     asm.size += tailLen;
   }

@@ -144,6 +144,9 @@ export class SyncProtocol {
     if (this.phase !== "build") return;
     for (const id of ids) {
       if (id < 0 || id > 0xffff || this.services.some((s) => s.id === id)) continue;
+      // A round has at most as many services as one SERVICE_BUILD can list: hostile builds
+      // listing new ids could otherwise grow it to 65536 (quadratic work, a never-ending round).
+      if (this.services.length >= SYNC_SERVICES_MAX) break;
       this.services.push({ id, hooks: undefined }); // a service only peers have: a dummy here
     }
     this.services.sort((a, b) => a.id - b.id);

@@ -67,6 +67,11 @@ export const PROCESSOR_COUNT_MAX = 384;
 /** `SEQNO_START_MSG` and `SEQNO_START_TOKEN`. */
 export const SEQNO_START_MSG = 0;
 export const SEQNO_START_TOKEN = 0;
+/**
+ * Consecutive token visits in RECOVERY after which a retrans_flg nobody owns ends the
+ * recovery like a token loss (ours, not corosync's; see token.ts `recoveryInstallRule`).
+ */
+export const RETRANS_FLG_ORPHAN_VISITS = 10;
 /** `MESSAGE_SIZE_MAX` (totempg reassembly limit), used to size the new-message queue. */
 export const MESSAGE_SIZE_MAX = 1024 * 1024;
 /** Room reserved per packet for the recovery encapsulation (2 * sizeof(struct mcast), §5.3). */

@@ -118,7 +118,10 @@ function installRecoveryQueue(s: TotemSrp): void {
   s.lastReleased = i;
   s.mySafeSeq = i;
   for (const [seq, item] of s.earlyRegular) {
-    if (((seq - i) >>> 0) === 0 || !s.regularSortQueue.inRange(seq) || s.regularSortQueue.has(seq)) continue;
+    // Only seqs in (i, i + SORT_QUEUE_SIZE): the last slot of the window would put high seq
+    // received a whole window past the aru (srp.invariants; found by the fuzzer).
+    const ahead = (seq - i) >>> 0;
+    if (ahead === 0 || ahead >= SORT_QUEUE_SIZE || !s.regularSortQueue.inRange(seq) || s.regularSortQueue.has(seq)) continue;
     s.regularSortQueue.add(seq, item);
     if (seqLt(s.myHighSeqReceived, seq)) s.myHighSeqReceived = seq;
   }

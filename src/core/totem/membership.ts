@@ -248,7 +248,11 @@ function joinProcess(s: TotemSrp, join: MembJoin): void {
     const failedBefore = s.myFailedList.length;
     mergeInto(s.myProcList, proc);
     if (failed.includes(s.myId)) {
-      mergeInto(s.myFailedList, [from]);
+      // "The sender lists me as failed, so I fail it." Deviation from corosync: never for a
+      // join claiming to come from me (forged, or a stale copy of my own): adding myself to my
+      // failed list takes me out of proc − failed for good, and consensus can never be agreed
+      // (I loop in GATHER forever; found by the fuzzer). FAILED TO RECEIVE adds me itself.
+      if (from !== s.myId) mergeInto(s.myFailedList, [from]);
     } else if (s.myMembList.includes(from)) {
       if (!s.myFailedList.includes(from)) {
         mergeInto(s.myFailedList, failed);
@@ -563,6 +567,8 @@ function recoveryEnter(s: TotemSrp, ct: CommitToken): void {
   // swarm). Every recovery starts the install rule from zero.
   s.myRetransFlgCount = 0;
   s.myRotationCounter = 0;
+  s.myOrphanRetransFlgVisits = 0;
+  s.myRecoveryLastSeq = SEQNO_START_MSG;
   commitTokenSend(s, ct);
   s.myTokenSeq = (SEQNO_START_TOKEN - 1) >>> 0;
 

@@ -113,6 +113,10 @@ export class TotemSrp {
   myRetransFlgCount = 0;
   myRotationCounter = 0;
   mySetRetransFlg = false;
+  /** Consecutive RECOVERY visits that saw a retrans_flg no member can own (token.ts). */
+  myOrphanRetransFlgVisits = 0;
+  /** Token seq at the previous RECOVERY visit (for the count above). */
+  myRecoveryLastSeq = 0;
   myReceivedFlg = true;
   myInstallSeq = SEQNO_START_MSG;
   lastReleased = SEQNO_START_MSG;

@@ -12,7 +12,7 @@ import {
   type OrfToken,
 } from "../../wire/totem/types.js";
 import { seqLt, seqLte } from "../seq.js";
-import { GatherFrom, MembState, RTR_ENTRIES_MAX, SORT_QUEUE_SIZE } from "./constants.js";
+import { GatherFrom, MembState, RETRANS_FLG_ORPHAN_VISITS, RTR_ENTRIES_MAX, SORT_QUEUE_SIZE } from "./constants.js";
 import * as memb from "./membership.js";
 import { deliverToApp, operationalEnter } from "./delivery.js";
 import type { SortQueue } from "./sort-queue.js";
@@ -36,7 +36,10 @@ export function handleMcast(s: TotemSrp, m: Mcast, bigEndian: boolean): void {
     return;
   }
   const queue = m.encapsulated === Encapsulation.ENCAPSULATED ? s.recoverySortQueue : s.regularSortQueue;
-  if (queue.inRange(m.seq) && !queue.has(m.seq)) {
+  // A seq a whole window or more past my aru cannot be legitimate (senders stay a window
+  // behind the release point, fccRtrLimit) and would put high seq received out of the aru's
+  // window (srp.invariants); found by the fuzzer (test/fuzz/regressions.test.ts).
+  if (queue.inRange(m.seq) && ((m.seq - s.myAru) >>> 0) < SORT_QUEUE_SIZE && !queue.has(m.seq)) {
     queue.add(m.seq, { msg: m, bigEndian });
     if (seqLt(s.myHighSeqReceived, m.seq)) s.myHighSeqReceived = m.seq;
   }
@@ -63,6 +66,13 @@ function cloneToken(t: OrfToken): OrfToken {
 /** `message_handler_orf_token` (§4.7 steps 1–15). */
 export function handleOrfToken(s: TotemSrp, incoming: OrfToken): void {
   if (s.orfTokenDiscard) return;
+  if (incoming.retransFlg !== 0 && incoming.retransFlg !== 1) {
+    // Only 0 and 1 are ever sent (corosync too); any other value would never be cleared
+    // (only a flag of 1 is) and would hold the ring in RECOVERY for ever (fuzzer).
+    s.stats.rx_msg_rejected++;
+    s.log("debug", `Rejecting token with retrans_flg ${incoming.retransFlg}`);
+    return;
+  }
   const tok = cloneToken(incoming);
   mergeAndHoldBookkeeping(s, tok);
   let forward = !(s.myRingId.rep === s.myId && s.myTokenHeld);
@@ -113,12 +123,16 @@ export function handleOrfToken(s: TotemSrp, incoming: OrfToken): void {
   } else {
     s.myTokenSeq = tok.tokenSeq;
     tok.tokenSeq = (tok.tokenSeq + 1) >>> 0;
-    if (s.state === MembState.RECOVERY) recoveryInstallRule(s, tok);
-    tokenSend(s, tok, forward);
-    if (s.state === MembState.OPERATIONAL) deliverToApp(s, "agreed", s.myHighSeqReceived);
-    memb.resetTokenTimeout(s);
-    s.startTimer("tokenRetransmit", s.cfg.tokenRetransmitMs);
-    if (s.myId === s.myRingId.rep && s.myTokenHeld) s.startTimer("tokenHoldRetransmit", s.cfg.holdMs);
+    if (s.state === MembState.RECOVERY && !recoveryInstallRule(s, tok)) {
+      s.log("notice", `The token's retrans_flg has had no owner for ${RETRANS_FLG_ORPHAN_VISITS} rotations: abandoning this recovery.`);
+      memb.recoveryStateTokenLoss(s);
+    } else {
+      tokenSend(s, tok, forward);
+      if (s.state === MembState.OPERATIONAL) deliverToApp(s, "agreed", s.myHighSeqReceived);
+      memb.resetTokenTimeout(s);
+      s.startTimer("tokenRetransmit", s.cfg.tokenRetransmitMs);
+      if (s.myId === s.myRingId.rep && s.myTokenHeld) s.startTimer("tokenHoldRetransmit", s.cfg.holdMs);
+    }
   }
   heartbeatAfterToken(s, forward);
 }
@@ -148,9 +162,15 @@ function raiseSafePoint(s: TotemSrp, tokenAru: number, lastAru: number): void {
   if (seqLt(s.mySafeSeq, stable)) s.mySafeSeq = stable;
 }
 
-/** §4.7 step 11–12: the aru rule and the aru-unchanged counter. */
+/**
+ * §4.7 step 11–12: the aru rule and the aru-unchanged counter. Deviation from corosync: an
+ * aru_addr that is no member of the ring counts like 0. Only members set it (to their own id),
+ * so legitimate tokens are unaffected; a forged token's foreign aru_addr would otherwise pin
+ * a low aru for ever (nobody may raise it and FAILED TO RECEIVE never fires): no release, no
+ * safe delivery, and in RECOVERY no install (found by the fuzzer).
+ */
 function applyAruRule(s: TotemSrp, tok: OrfToken, lastAru: number): void {
-  if (seqLt(s.myAru, tok.aru) || tok.aruAddr === s.myId || tok.aruAddr === 0) {
+  if (seqLt(s.myAru, tok.aru) || tok.aruAddr === s.myId || tok.aruAddr === 0 || !ringMembers(s).includes(tok.aruAddr)) {
     tok.aru = s.myAru;
     tok.aruAddr = tok.aru === tok.seq ? 0 : s.myId;
   }
@@ -158,11 +178,28 @@ function applyAruRule(s: TotemSrp, tok: OrfToken, lastAru: number): void {
   else s.myAruCount = 0;
 }
 
+/** The members of the ring the token belongs to (the new ring while in RECOVERY). */
+function ringMembers(s: TotemSrp): readonly number[] {
+  return s.state === MembState.RECOVERY ? s.myNewMembList : s.myMembList;
+}
+
 /**
  * The RECOVERY install rule (§4.6): the retrans flag, its consecutive-zero counter, the
  * install seq, and two rotations with everyone at the install seq before OPERATIONAL.
+ *
+ * Deviation from corosync: only the processor that set retrans_flg clears it, so a flag
+ * nobody set (a forged token's) would hold the ring in RECOVERY for ever while the token
+ * circulates (no token loss ever ends it; found by the fuzzer). An owner still has copies to
+ * send and sends new ones on every visit (unless its whole allowance goes to retransmissions),
+ * so the token's seq moves. When I do not own the flag, have nothing to retransmit, and the
+ * flag stayed set with the seq unchanged for RETRANS_FLG_ORPHAN_VISITS visits, nobody owns
+ * it: returns false and the caller ends this recovery as a token loss would. That is always
+ * safe for extended virtual synchrony (a false alarm, e.g. an owner spending every visit on
+ * retransmissions, costs a membership round, nothing else); clearing the flag instead could
+ * let members install while a stalled owner still holds copies. The token's retransmit list
+ * is not looked at: forged entries for seqs nobody has are never served and stay on it.
  */
-function recoveryInstallRule(s: TotemSrp, tok: OrfToken): void {
+function recoveryInstallRule(s: TotemSrp, tok: OrfToken): boolean {
   if (!s.retransMessageQueue.isEmpty()) {
     if (tok.retransFlg === 0) {
       tok.retransFlg = 1;
@@ -171,6 +208,13 @@ function recoveryInstallRule(s: TotemSrp, tok: OrfToken): void {
   } else if (tok.retransFlg === 1 && s.mySetRetransFlg) {
     tok.retransFlg = 0;
     s.mySetRetransFlg = false;
+  }
+  const orphan = tok.retransFlg === 1 && !s.mySetRetransFlg && s.retransMessageQueue.isEmpty() && tok.seq === s.myRecoveryLastSeq;
+  s.myOrphanRetransFlgVisits = orphan ? s.myOrphanRetransFlgVisits + 1 : 0;
+  s.myRecoveryLastSeq = tok.seq;
+  if (s.myOrphanRetransFlgVisits >= RETRANS_FLG_ORPHAN_VISITS) {
+    s.myOrphanRetransFlgVisits = 0;
+    return false;
   }
   if (tok.retransFlg === 0) s.myRetransFlgCount++;
   else s.myRetransFlgCount = 0;
@@ -186,6 +230,7 @@ function recoveryInstallRule(s: TotemSrp, tok: OrfToken): void {
     s.myRotationCounter = 0;
     s.myRetransFlgCount = 0;
   }
+  return true;
 }
 
 /** `token_send`: keep the copy for retransmission; send unless held. */
