@@ -48,5 +48,13 @@ declare module "net-snmp" {
     onMsg(pdu: Buffer): void;
   }
 
+  /** net-snmp's MIB parser (the tests check the shipped COROSYNC-MIB with it). */
+  export interface ModuleStore {
+    loadFromFile(path: string): void;
+    getModule(name: string): Record<string, { OID?: string }> | undefined;
+  }
+
+  export function createModuleStore(): ModuleStore;
+
   export function createSubagent(options: { master?: string; masterPort?: number; timeout?: number; description?: string }): Subagent;
 }

@@ -7,6 +7,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import snmp from "net-snmp";
 import {
   addressFromMemberIp,
   EventDeriver,
@@ -16,7 +19,7 @@ import {
   parseMemberKey,
   type NotifySnapshot,
 } from "../../src/core/notify/events.js";
-import { notificationFor, parseSnmpManager, TRAP_OID } from "../../src/core/notify/mib.js";
+import { COROSYNC_ENTERPRISE_OID, notificationFor, OBJECT_OID, parseSnmpManager, STATUS_OID, TRAP_OID } from "../../src/core/notify/mib.js";
 import { escapeLabelValue, renderMetrics, type ClusterMetricsSnapshot } from "../../src/core/notify/metrics.js";
 import { dbusSignalFor, parseDbusAddress } from "../../src/notifyd/dbus.js";
 import { parseNotifydArgs, USAGE } from "../../src/cli/corosync-notifyd.js";
@@ -219,4 +222,57 @@ test("metrics: every family announced, samples only where known, labels escaped"
     else if (!line.startsWith("#")) assert.ok(announced.has(line.split(/[{ ]/)[0]!), line);
   }
   assert.equal(escapeLabelValue("a\nb"), "a\\nb");
+});
+
+test("the shipped COROSYNC-MIB defines exactly the numbers notifyd sends and serves", () => {
+  const mibPath = fileURLToPath(new URL("../../../conf/COROSYNC-MIB.txt", import.meta.url));
+  const text = readFileSync(mibPath, "utf8").replace(/--[^\n]*/g, "");
+  const oids = new Map<string, string>([["enterprises", "1.3.6.1.4.1"]]);
+  for (const m of text.matchAll(/^(\w+)[ \t]+(?:MODULE-IDENTITY|OBJECT IDENTIFIER|OBJECT-TYPE|NOTIFICATION-TYPE|OBJECT-GROUP|NOTIFICATION-GROUP|MODULE-COMPLIANCE)\b[\s\S]*?::=\s*\{\s*(\w+)\s+(\d+)\s*\}/gm)) {
+    const parent = oids.get(m[2]!);
+    assert.ok(parent !== undefined, `${m[1]} refers to ${m[2]} before it is defined`);
+    oids.set(m[1]!, `${parent}.${m[3]}`);
+  }
+  assert.equal(oids.get("corosync"), COROSYNC_ENTERPRISE_OID);
+  const want: Record<string, string> = {
+    corosyncNoticesNodeStatus: TRAP_OID.node,
+    corosyncNoticesQuorumStatus: TRAP_OID.quorum,
+    corosyncNoticesAppStatus: TRAP_OID.connection,
+    corosyncNoticesLinkStatus: TRAP_OID.link,
+    corosyncObjectsNodeName: OBJECT_OID.nodeName,
+    corosyncObjectsNodeID: OBJECT_OID.nodeId,
+    corosyncObjectsNodeStatus: OBJECT_OID.nodeStatus,
+    corosyncObjectsNodeAddress: OBJECT_OID.nodeAddress,
+    corosyncObjectsLocalNodeID: OBJECT_OID.localNodeId,
+    corosyncObjectsRingSeq: OBJECT_OID.ringSeq,
+    corosyncObjectsQuorumStatus: OBJECT_OID.quorumStatus,
+    corosyncObjectsAppName: OBJECT_OID.appName,
+    corosyncObjectsAppStatus: OBJECT_OID.appStatus,
+    corosyncObjectsIfaceNo: OBJECT_OID.linkIfaceNo,
+    corosyncObjectsLinkStatus: OBJECT_OID.linkStatus,
+    corosyncLocalNodeId: STATUS_OID.localNodeId,
+    corosyncLocalNodeName: STATUS_OID.localNodeName,
+    corosyncQuorumState: STATUS_OID.quorumStatus,
+    corosyncMemberCount: STATUS_OID.memberCount,
+    corosyncExpectedVotes: STATUS_OID.expectedVotes,
+    corosyncTotalVotes: STATUS_OID.totalVotes,
+    corosyncQuorumVotes: STATUS_OID.quorum,
+    corosyncNodeEntry: STATUS_OID.nodeEntry,
+  };
+  for (const [name, oid] of Object.entries(want)) assert.equal(oids.get(name), oid, name);
+  // A real SMIv2 parser (net-snmp's, with its SNMPv2-SMI/CONF) reads the file to the same numbers.
+  const store = snmp.createModuleStore();
+  store.loadFromFile(mibPath);
+  const parsed = store.getModule("COROSYNC-MIB");
+  assert.ok(parsed !== undefined, "net-snmp parses COROSYNC-MIB");
+  for (const [name, oid] of Object.entries(want)) assert.equal(parsed[name]?.OID, oid, `net-snmp: ${name}`);
+  // Every notification lists its objects in the order the traps carry them.
+  const objectsOf = (notice: string): string[] => {
+    const m = new RegExp(`${notice}\\s+NOTIFICATION-TYPE\\s+OBJECTS\\s*\\{([^}]*)\\}`).exec(text);
+    return m![1]!.split(",").map((s) => oids.get(s.trim())!);
+  };
+  assert.deepEqual(objectsOf("corosyncNoticesNodeStatus"), notificationFor({ kind: "node", name: "", nodeId: 0, ip: "", state: "" }).varbinds.map((v) => v.oid));
+  assert.deepEqual(objectsOf("corosyncNoticesQuorumStatus"), notificationFor({ kind: "quorum", name: "", nodeId: 0, state: "quorate" }).varbinds.map((v) => v.oid));
+  assert.deepEqual(objectsOf("corosyncNoticesAppStatus"), notificationFor({ kind: "connection", name: "", nodeId: 0, app: "", state: "connected" }).varbinds.map((v) => v.oid));
+  assert.deepEqual(objectsOf("corosyncNoticesLinkStatus"), notificationFor({ kind: "link", name: "", localNodeId: 0, nodeId: 0, iface: 0, state: "operational" }).varbinds.map((v) => v.oid));
 });
