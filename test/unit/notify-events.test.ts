@@ -93,6 +93,14 @@ test("deriver: the first baseline is silent, a later one reports what changed me
     later.map((e) => formatEventLine(e)),
     ["10.0.0.2[2] ip:10.0.0.2 left", "10.0.0.3[3] ip:10.0.0.3 joined", "me[1] 0x1.5.a is now disconnected from corosync", "me[1] 0x9.6.b is now connected to corosync", "me[1] link 0 to node 1 is now operational"],
   );
+  // The executive restarted and has not seen node 3 (nor the long-gone node 2) since:
+  // node 3 is reported left with its last address, node 2 not again.
+  const restarted = d.baseline(snap([[1, "joined"]], [], []));
+  assert.deepEqual(
+    restarted.map((e) => formatEventLine(e)),
+    ["10.0.0.3[3] ip:10.0.0.3 left", "me[1] 0x9.6.b is now disconnected from corosync"],
+  );
+  assert.deepEqual(d.baseline(snap([[1, "joined"]], [], [])), [], "nothing new the next time");
 });
 
 test("log lines are the C tool's", () => {

@@ -149,7 +149,8 @@ export interface NotifySnapshot {
 
 /** The state behind the events; see the file comment. */
 export class EventDeriver {
-  private readonly members = new Map<number, string>();
+  /** Last reported status (and address) of each member. */
+  private readonly members = new Map<number, { status: string; ip: string }>();
   private readonly connections = new Set<string>();
   private readonly rings = new Map<number, LinkEvent["state"]>();
   /** The C tool's `_cs_is_quorate`, starting at 0. */
@@ -175,13 +176,19 @@ export class EventDeriver {
    * Takes the state seen right after connecting. The first time it is remembered silently
    * (the C tool reports only changes); after a reconnection every difference to what was last
    * reported becomes an event, so a node that left while the daemon was unreachable is
-   * still reported.
+   * still reported. A node last reported as joined that the new snapshot does not list at
+   * all (the executive itself restarted and has not seen it since) is reported as left.
    */
   baseline(s: NotifySnapshot): NotifyEvent[] {
     const out: NotifyEvent[] = [];
     const report = this.baselined;
     for (const [nodeId, { status, ip }] of s.memberStatus) {
       const e = this.memberStatus(nodeId, status, ip);
+      if (report && e !== undefined) out.push(e);
+    }
+    for (const [nodeId, { status, ip }] of this.members) {
+      if (s.memberStatus.has(nodeId) || status === "left") continue;
+      const e = this.memberStatus(nodeId, "left", ip);
       if (report && e !== undefined) out.push(e);
     }
     for (const app of this.connections) if (!s.connections.has(app)) {
@@ -202,8 +209,8 @@ export class EventDeriver {
 
   /** A member's status key changed (ADD or MODIFY); undefined when nothing changed. */
   memberStatus(nodeId: number, status: string, ip: string): NodeEvent | undefined {
-    if (this.members.get(nodeId) === status) return undefined;
-    this.members.set(nodeId, status);
+    if (this.members.get(nodeId)?.status === status) return undefined;
+    this.members.set(nodeId, { status, ip });
     return { kind: "node", name: this.nameOf(ip), nodeId, ip, state: status };
   }
 
