@@ -168,19 +168,21 @@ test("start: notifyd owns org.corosync under the shipped policy, reports the quo
   assert.ok(notifyd.running);
 });
 
-test("a node stopped and started again: NodeStateChange left/joined, node traps, syslog lines, metrics and snmpget follow", { timeout: 120_000 }, async () => {
+test("a node stopped and started again: NodeStateChange left/joined, node traps, syslog lines, metrics and snmpget follow", { timeout: 120_000 }, async (t) => {
   let since = Date.now();
   cluster.node(3).signal("SIGTERM");
   await cluster.node(3).exited;
   await cluster.waitForMembers([1, 2], [1, 2]);
   await nodeReported(3, "left", since);
+  t.diagnostic(`SIGTERM to node 3 -> NodeStateChange left: ${monitor.of("NodeStateChange").find((s) => s.at >= since)!.at - since} ms`);
   await metricsShow({ corosync_members: 2, corosync_quorate: 1, corosync_quorum_total_votes: 2, [joinedSeries(3, "left")]: 0, [joinedSeries(2, "joined")]: 1 });
   await agentxShows({ [`${STATUS_OID.memberCount}.0`]: gauge(2), [`${STATUS_OID.nodeEntry}.4.3`]: str("left"), [`${STATUS_OID.totalVotes}.0`]: gauge(2) });
 
   since = Date.now();
   cluster.node(3).start();
-  await cluster.waitForMembers([1, 2, 3], [1, 2, 3]);
+  const formed = await cluster.waitForMembers([1, 2, 3], [1, 2, 3]);
   await nodeReported(3, "joined", since);
+  t.diagnostic(`node 3 started -> NodeStateChange joined: ${monitor.of("NodeStateChange").find((s) => s.at >= since)!.at - since} ms (membership seen in the logs after ${formed - since} ms)`);
   await metricsShow({ corosync_members: 3, corosync_quorum_total_votes: 3, [joinedSeries(3, "joined")]: 1 });
   await agentxShows({ [`${STATUS_OID.memberCount}.0`]: gauge(3), [`${STATUS_OID.nodeEntry}.4.3`]: str("joined") });
   // Quorum never changed: no quorum signal after the first.
@@ -244,7 +246,7 @@ test("quorum lost and regained: QuorumStateChange not quorate/quorate, quorum tr
   await nodeReported(3, "joined", since);
 });
 
-test("dbus-daemon killed and started again: events meanwhile still reach SNMP and syslog, signals resume", { timeout: 120_000 }, async () => {
+test("dbus-daemon killed and started again: events meanwhile still reach SNMP and syslog, signals resume", { timeout: 120_000 }, async (t) => {
   await monitor.stop();
   await bus.kill();
   let since = Date.now();
@@ -255,10 +257,12 @@ test("dbus-daemon killed and started again: events meanwhile still reach SNMP an
   await metricsShow({ 'corosync_notifyd_notifier_up{notifier="dbus"}': 0 });
   assert.ok(notifyd.running);
 
+  const restarted = Date.now();
   await bus.start();
   monitor = new DbusMonitor(bus.address);
   await monitor.ready();
   await waitUntilAsync("notifyd back on the new bus", async () => (await bus.nameOwner("org.corosync")) !== undefined);
+  t.diagnostic(`dbus-daemon started again -> notifyd owns org.corosync: ${Date.now() - restarted} ms`);
   await metricsShow({ 'corosync_notifyd_notifier_up{notifier="dbus"}': 1 });
   since = Date.now();
   cluster.node(3).start();
@@ -268,7 +272,7 @@ test("dbus-daemon killed and started again: events meanwhile still reach SNMP an
   assert.ok(notifyd.lines.some((l) => /DBus connection established/.test(l)), "the reconnection was logged");
 });
 
-test("snmptrapd and snmpd killed and started again: traps resume, AgentX registers again", { timeout: 120_000 }, async () => {
+test("snmptrapd and snmpd killed and started again: traps resume, AgentX registers again", { timeout: 120_000 }, async (t) => {
   await Promise.all([trapd.kill(), snmpd.kill()]);
   let since = Date.now();
   cluster.node(3).signal("SIGTERM");
@@ -278,8 +282,10 @@ test("snmptrapd and snmpd killed and started again: traps resume, AgentX registe
   await nodeReported(3, "left", since, { snmp: false });
   await metricsShow({ 'corosync_notifyd_notifier_up{notifier="agentx"}': 0 });
 
+  const restarted = Date.now();
   await Promise.all([trapd.start(), snmpd.start()]);
   await agentxShows({ [`${STATUS_OID.memberCount}.0`]: gauge(2), [`${STATUS_OID.nodeEntry}.4.3`]: str("left") });
+  t.diagnostic(`snmpd started again -> snmpget answered through AgentX: ${Date.now() - restarted} ms`);
   since = Date.now();
   cluster.node(3).start();
   await cluster.waitForMembers([1, 2, 3], [1, 2, 3]);
@@ -288,7 +294,7 @@ test("snmptrapd and snmpd killed and started again: traps resume, AgentX registe
   assert.ok(notifyd.running);
 });
 
-test("the executive killed and started again: notifyd reconnects, reports what changed meanwhile, goes on", { timeout: 120_000 }, async () => {
+test("the executive killed and started again: notifyd reconnects, reports what changed meanwhile, goes on", { timeout: 120_000 }, async (t) => {
   const n1 = cluster.node(1);
   n1.signal("SIGKILL");
   await n1.exited;
@@ -301,6 +307,7 @@ test("the executive killed and started again: notifyd reconnects, reports what c
   n1.start();
   await cluster.waitForMembers([1, 2], [1, 2]);
   await metricsShow({ corosync_up: 1, corosync_members: 2 });
+  t.diagnostic(`executive started again -> /metrics corosync_up 1: ${Date.now() - since} ms`);
   assert.ok(notifyd.lines.some((l) => /connection to corosync lost/.test(l)), "the loss was logged");
   await nodeReported(3, "left", since);
 
