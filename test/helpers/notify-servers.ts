@@ -39,6 +39,15 @@ export async function waitUntil(what: string, pred: () => boolean, ms = 20_000, 
   return Date.now();
 }
 
+/** Polls an asynchronous `pred` every 200 ms; throws with `detail()` after `ms`. */
+export async function waitUntilAsync(what: string, pred: () => Promise<boolean>, ms = 30_000, detail: () => string = () => ""): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await pred())) {
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}\n${detail()}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 /** A random port in 30000..59999 (the servers bind 127.0.0.1 only). */
 export function randomPort(): number {
   return 30000 + Math.floor(Math.random() * 30000);
@@ -436,10 +445,13 @@ export class SyslogReceiver {
 // ---------------------------------------------------------------------------------------
 // corosync-notifyd
 
-/** corosync-notifyd in the foreground; its diagnostics go to stderr (kept). */
+/**
+ * corosync-notifyd in the foreground; its diagnostics (stderr) and `-o` lines (stdout) are
+ * kept. `wrap` prefixes the command (`ip netns exec NS`, which execs: the pid is notifyd's).
+ */
 export class NotifydProc extends ServerProc {
-  constructor(args: string[], env: Record<string, string>) {
-    super("corosync-notifyd", [process.execPath, NOTIFYD_BIN, "-f", ...args], env);
+  constructor(args: string[], env: Record<string, string>, wrap: string[] = []) {
+    super("corosync-notifyd", [...wrap, process.execPath, NOTIFYD_BIN, "-f", ...args], env);
   }
 
   /** The port of `--metrics HOST:0`, from its "serving metrics at" line. */

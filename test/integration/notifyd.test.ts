@@ -31,6 +31,7 @@ import {
   SyslogReceiver,
   TrapReceiver,
   waitUntil,
+  waitUntilAsync,
 } from "../helpers/notify-servers.js";
 import { OBJECT_OID, STATUS_OID, TRAP_OID } from "../../src/core/notify/mib.js";
 
@@ -209,20 +210,13 @@ test("a CPG client connecting and leaving: ConnectionStateChange connected/disco
     await monitor.waitFor("ConnectionStateChange", [HOST, 1, app, "disconnected"], since);
     await trapd.waitFor(TRAP_OID.connection, { [OBJECT_OID.appName]: str(app), [OBJECT_OID.appStatus]: str("disconnected") }, since);
     await syslog.waitFor("disconnected", new RegExp(`${app.replace(/\./g, "\\.")} is now disconnected from corosync$`));
-    await waitUntilAsync("the CPG group gone from /metrics", async () => sample(await scrape(), 'corosync_cpg_group_members{group="notifyd-test"}') === undefined);
+    await waitUntilAsync("the CPG group gone from /metrics", async () => sample(await scrape(), 'corosync_cpg_group_members{group="notifyd-test"}') === undefined, 30_000, () => notifyd.tail());
   } finally {
     client.kill("SIGKILL");
     await client.exited;
   }
 });
 
-async function waitUntilAsync(what: string, pred: () => Promise<boolean>, ms = 30_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await pred())) {
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}\n${notifyd.tail()}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 test("quorum lost and regained: QuorumStateChange not quorate/quorate, quorum traps, metrics", { timeout: 120_000 }, async () => {
   let since = Date.now();
@@ -261,7 +255,7 @@ test("dbus-daemon killed and started again: events meanwhile still reach SNMP an
   await bus.start();
   monitor = new DbusMonitor(bus.address);
   await monitor.ready();
-  await waitUntilAsync("notifyd back on the new bus", async () => (await bus.nameOwner("org.corosync")) !== undefined);
+  await waitUntilAsync("notifyd back on the new bus", async () => (await bus.nameOwner("org.corosync")) !== undefined, 30_000, () => notifyd.tail());
   t.diagnostic(`dbus-daemon started again -> notifyd owns org.corosync: ${Date.now() - restarted} ms`);
   await metricsShow({ 'corosync_notifyd_notifier_up{notifier="dbus"}': 1 });
   since = Date.now();
