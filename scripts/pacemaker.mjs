@@ -2,7 +2,7 @@
 // `npm run pacemaker -- [--nodes N] [--token MS] [--keep]`: a Pacemaker cluster (Debian's
 // pacemaker 2.1.5) on our executives, N nodes (default 3), each in its own network and mount
 // namespaces (see test/helpers/pacemaker.ts). Needs root and the packages pacemaker,
-// pacemaker-cli-utils, resource-agents. Prints how to enter each node, then waits; Ctrl-C
+// pacemaker-cli-utils, pacemaker-resource-agents. Prints how to enter each node, then waits; Ctrl-C
 // (or SIGTERM) stops Pacemaker and the executives on every node and removes everything
 // (with --keep the logs and CIBs stay in the printed directory).
 import { existsSync, writeFileSync, chmodSync } from "node:fs";

@@ -45,7 +45,7 @@ export function pacemakerSkipReason(): string | false {
   const ns = netnsSkipReason();
   if (ns !== false) return ns;
   for (const f of [PACEMAKERD, "/usr/sbin/crm_mon", "/usr/sbin/cibadmin", DUMMY_AGENT]) {
-    if (!existsSync(f)) return `${f} missing: install the Debian packages pacemaker, pacemaker-cli-utils, resource-agents (.ci/run does)`;
+    if (!existsSync(f)) return `${f} missing: install the Debian packages pacemaker, pacemaker-cli-utils, pacemaker-resource-agents (.ci/run does)`;
   }
   for (const f of ["/usr/bin/nsenter", "/usr/bin/unshare"]) if (!existsSync(f)) return `${f} missing: install util-linux`;
   if (lookupId("/etc/passwd", "hacluster") === undefined) return "user hacluster missing (Debian's pacemaker package creates it)";
@@ -542,6 +542,26 @@ export class PacemakerCluster {
     ms);
   }
 
+  /**
+   * Waits until the cluster has settled, as seen from node `index`: the DC's controller is
+   * idle (`crmadmin -S <dc>` → S_IDLE) and the scheduler has nothing left to do
+   * (`crm_resource --wait`, which re-runs it on the live CIB until no action is pending).
+   * Pacemaker is busy for a while after a node (re)joins — probes, history refresh — and
+   * stopping nodes in the middle of that leaves the DC waiting for results that never come
+   * (an in-flight action's timeout plus cluster-delay, 80 s by default).
+   */
+  async waitSettled(index = 1, ms = 60_000): Promise<number> {
+    const n = this.node(index);
+    return waitUntilAsync("the cluster to settle (DC idle, no pending actions)", ms, async () => {
+      const s = await n.status();
+      if (s?.dc === undefined) return undefined;
+      const idle = await n.run(["crmadmin", "-q", "-S", s.dc], 15_000);
+      if (!/S_IDLE/.test(idle.stdout + idle.stderr)) return undefined;
+      const w = await n.run(["crm_resource", "--wait", "--timeout=30s"], 40_000);
+      return w.status === 0 ? Date.now() : undefined;
+    });
+  }
+
   /** Ends every process of every node (SIGKILL by pid), deletes namespaces and files. */
   async destroy(): Promise<void> {
     if (this.destroyed) return;
@@ -579,5 +599,16 @@ export async function waitUntil<T>(what: string, ms: number, probe: () => T | un
     if (v !== undefined) return v;
     if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
     await sleep(50);
+  }
+}
+
+/** Like waitUntil, for an asynchronous probe (polled every 250 ms). */
+export async function waitUntilAsync<T>(what: string, ms: number, probe: () => Promise<T | undefined>): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await sleep(250);
   }
 }

@@ -20,6 +20,9 @@
  *    again → pacemakerd reconnects, respawns its daemons, the node is back;
  * 8. the whole cluster stops cleanly (pacemakerd, then `-H`) within bounded time.
  *
+ * After every rejoin the next step waits until the cluster has settled (DC idle, nothing
+ * pending: `PacemakerCluster.waitSettled`), as an administrator would before the next change.
+ *
  * Every wait polls `crm_mon` (or a log) against a generous deadline; timings are reported as
  * test diagnostics and recorded in docs/pacemaker.md.
  */
@@ -59,7 +62,10 @@ function record(name: string, ms: number): void {
 
 before(async () => {
   if (skip !== false) return;
-  cluster = await PacemakerCluster.create({ nodes: 3, token: TOKEN_MS, properties: TEST_PROPERTIES });
+  // PACEMAKER_TEST_KEEP=1 keeps the logs and CIBs (the directory is printed).
+  const keepDir = process.env.PACEMAKER_TEST_KEEP === "1";
+  cluster = await PacemakerCluster.create({ nodes: 3, token: TOKEN_MS, properties: TEST_PROPERTIES, keepDir });
+  if (keepDir) console.log(`# pacemaker test directory: ${cluster.dir}`);
 });
 
 after(async () => {
@@ -191,9 +197,11 @@ test("pacemaker: the killed node restarted (executive + pacemakerd) rejoins", { 
     x.startPacemaker();
     const { at } = await c().waitAllOnline(all(), 120_000);
     const { statuses } = await c().waitStatus("dummy active on exactly one node", all(), (s) => startedOn(s, "dummy").length === 1, 60_000);
+    const settledAt = await c().waitSettled(x.index);
     record("restart → ring", ringAt - start);
     record("restart → 3 online in crm_mon", at - start);
-    t.diagnostic(`ring after ${ringAt - start} ms, 3 online after ${at - start} ms; dummy on ${startedOn(statuses[0]!, "dummy")[0]}`);
+    record("restart → cluster settled", settledAt - start);
+    t.diagnostic(`ring after ${ringAt - start} ms, 3 online after ${at - start} ms, settled after ${settledAt - start} ms; dummy on ${startedOn(statuses[0]!, "dummy")[0]}`);
   });
 });
 
@@ -260,6 +268,7 @@ test("pacemaker: a clean node stop — pacemakerd stops its daemons in order, th
     await Promise.all(all().map((i) => c().node(i).waitCorosyncMembers(all(), 30_000, exitAt)));
     y.startPacemaker();
     await c().waitAllOnline(all(), 120_000);
+    await c().waitSettled(y.index);
   });
 });
 
@@ -289,6 +298,7 @@ test("pacemaker: corosync-cfgtool -H --force stops the executive regardless; pac
     assert.equal(z.pacemakerd, pcmkd, "the same pacemakerd");
     assert.ok(pcmkd.running);
     assert.match(z.pacemakerLog().slice(logBefore), /Cluster reconnect succeeded/);
+    await c().waitSettled(z.index);
     record("-H --force → executive exit", exitAt - start);
     record("executive restarted → pacemakerd reconnected, 3 online", at - restart);
     t.diagnostic(`executive exited ${exitAt - start} ms after -H --force; back online ${at - restart} ms after its restart`);
@@ -305,6 +315,9 @@ test("pacemaker: the whole cluster stops cleanly (pacemakerd, then corosync-cfgt
       }),
     );
     const pcmkAt = Date.now();
+    // Idle cluster: each controller asks the DC, stops what runs there, exits — seconds at most
+    // (it is Pacemaker's action timeout plus cluster-delay, 80 s, if the cluster was not idle).
+    assert.ok(pcmkAt - start <= 30_000, `stopping Pacemaker took ${pcmkAt - start} ms`);
     for (const n of c().nodes) {
       const h = await n.runOurs("corosync-cfgtool", ["-H"], 20_000);
       assert.equal(h.status, 0, h.stderr);
