@@ -28,6 +28,7 @@
  */
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { PacemakerCluster, TEST_PROPERTIES, pacemakerSkipReason, sleep, waitUntil, type CrmStatus, type PcmkNode } from "../helpers/pacemaker.js";
 
 const skip = pacemakerSkipReason();
@@ -93,6 +94,12 @@ async function withContext<T>(f: () => Promise<T>): Promise<T> {
   }
 }
 
+function haclientGid(): number {
+  const line = readFileSync("/etc/group", "utf8").split("\n").find((l) => l.startsWith("haclient:"));
+  assert.ok(line, "group haclient");
+  return Number(line.split(":")[2]);
+}
+
 function startedOn(s: CrmStatus, rsc: string): string[] {
   return s.resources[rsc] ?? [];
 }
@@ -121,6 +128,11 @@ test("pacemaker: 3 nodes come online, quorate, crm_node lists our node ids", { s
       assert.equal(id.stdout.trim(), String(n.nodeId));
       const quorate = await n.run(["crm_node", "-q"]);
       assert.equal(quorate.stdout.trim(), "1");
+      // pacemakerd opened our IPC to its group (cmap set uidgid.gid.<haclient>), so its
+      // daemons, running as hacluster:haclient, may connect.
+      const gid = await n.run(["corosync-cmapctl", "-g", `uidgid.gid.${haclientGid()}`]);
+      assert.equal(gid.status, 0, gid.stderr);
+      assert.match(gid.stdout, new RegExp(`^uidgid\\.gid\\.${haclientGid()} \\(u8\\) = 1$`, "m"));
     }
     t.diagnostic(`ring ${timings["ring formed"]} ms; Pacemaker online everywhere ${timings["pacemaker all online after pacemakerd start"]} ms after pacemakerd started`);
   });
