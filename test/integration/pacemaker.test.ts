@@ -29,7 +29,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { PacemakerCluster, TEST_PROPERTIES, pacemakerSkipReason, sleep, waitUntil, type CrmStatus, type PcmkNode } from "../helpers/pacemaker.js";
+import { PacemakerCluster, TEST_PROPERTIES, pacemakerSkipReason, sleep, waitUntil, type CrmStatus, type PcmkNode, waitUntilAsync } from "../helpers/pacemaker.js";
 
 const skip = pacemakerSkipReason();
 const TOKEN_MS = 1000;
@@ -112,9 +112,15 @@ test("pacemaker: 3 nodes come online, quorate, crm_node lists our node ids", { s
     const { at } = await c().waitAllOnline(all(), 150_000);
     record("ring formed", ringAt - start);
     record("pacemaker all online after pacemakerd start", at - ringAt);
+    const settledAt = await c().waitSettled();
+    record("pacemaker settled after pacemakerd start", settledAt - ringAt);
     for (const n of c().nodes) {
-      const mon = await n.run(["crm_mon", "-1"]);
-      assert.equal(mon.status, 0, mon.stderr);
+      // Just after the join crm_mon may still say "MIXED-VERSION partition" until every
+      // node's #feature-set attribute has reached the CIB (attrd writes them as they come).
+      const mon = await waitUntilAsync(`${n.name}: crm_mon -1 without MIXED-VERSION`, 30_000, async () => {
+        const r = await n.run(["crm_mon", "-1"]);
+        return r.status === 0 && !/MIXED-VERSION/.test(r.stdout) ? r : undefined;
+      });
       assert.match(mon.stdout, /Stack: corosync/);
       assert.match(mon.stdout, /Current DC: node\d .*- partition with quorum/);
       assert.match(mon.stdout, /3 nodes configured/);
@@ -134,7 +140,10 @@ test("pacemaker: 3 nodes come online, quorate, crm_node lists our node ids", { s
       assert.equal(gid.status, 0, gid.stderr);
       assert.match(gid.stdout, new RegExp(`^uidgid\\.gid\\.${haclientGid()} \\(u8\\) = 1$`, "m"));
     }
-    t.diagnostic(`ring ${timings["ring formed"]} ms; Pacemaker online everywhere ${timings["pacemaker all online after pacemakerd start"]} ms after pacemakerd started`);
+    t.diagnostic(
+      `ring ${timings["ring formed"]} ms; Pacemaker online everywhere ${timings["pacemaker all online after pacemakerd start"]} ms, ` +
+        `settled ${timings["pacemaker settled after pacemakerd start"]} ms after pacemakerd started`,
+    );
   });
 });
 
@@ -142,9 +151,10 @@ let victim = 0;
 
 test("pacemaker: an ocf:pacemaker:Dummy resource starts on one node", { skip, timeout: 120_000 }, async (t) => {
   await withContext(async () => {
-    const s = (await c().node(1).status())!;
-    assert.ok(s.dc, "no DC");
-    const dc = c().nodes.find((n) => n.name === s.dc)!;
+    const { statuses: before } = await c().waitStatus("a DC on every node", all(), (st) => st.dc !== undefined, 30_000);
+    const dcs = new Set(before.map((st) => st.dc));
+    assert.equal(dcs.size, 1, `the nodes name different DCs: ${[...dcs].join(", ")}`);
+    const dc = c().nodes.find((n) => n.name === before[0]!.dc)!;
     // Stickiness keeps it where it lands after a failover; the location score (lower than the
     // stickiness) puts it on the DC first, so that losing its node also loses the DC.
     const primitive =
@@ -219,8 +229,8 @@ test("pacemaker: the killed node restarted (executive + pacemakerd) rejoins", { 
 
 /** A node that is neither the DC nor `not`. */
 async function pickNonDc(not: number[] = []): Promise<PcmkNode> {
-  const s = (await c().node(1).status())!;
-  const n = c().nodes.find((x) => x.name !== s.dc && !not.includes(x.index));
+  const { statuses } = await c().waitStatus("a DC", [1], (st) => st.dc !== undefined, 30_000);
+  const n = c().nodes.find((x) => x.name !== statuses[0]!.dc && !not.includes(x.index));
   assert.ok(n, "no candidate node");
   return n;
 }
