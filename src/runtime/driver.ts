@@ -120,6 +120,20 @@ export class TotemDriver {
     this.armTimer();
   }
 
+  /**
+   * Carry out effects the core produced outside `run` — calls made from IPC handlers
+   * (`mcast` from a client asks the core for a TOKEN_HOLD_CANCEL) — and re-arm the timer.
+   * Without this the cancel waited for the next datagram or timer, i.e. for the held token
+   * to be released by the hold timer: a message sent to an idle ring took up to `hold` ms.
+   */
+  flush(): void {
+    if (this.stopped) return;
+    const fx = this.d.srp.takeEffects();
+    if (fx.length === 0) return;
+    this.carryOut(fx);
+    this.armTimer();
+  }
+
   private carryOut(effects: SrpEffect[]): void {
     for (const e of effects) {
       switch (e.kind) {
