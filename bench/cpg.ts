@@ -89,6 +89,8 @@ interface PhaseOut {
   cpuPct: number[];
   hwmKiB: number[];
   retx: number;
+  /** Token rotations per second (tokens node 1 received over the phase, drain included). */
+  tokensPerS: number;
 }
 interface RunOut {
   formationMs: number;
@@ -196,15 +198,18 @@ function procStatus(pid: number, key: "VmHWM" | "VmRSS"): number {
 
 const CLK_TCK = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout.trim()) || 100;
 
-function retransmits(lab: Lab): number {
-  let sum = 0;
-  for (const n of lab.nodes) {
-    const r = spawnSync("ip", ["netns", "exec", n.ns, CMAPCTL!, "-m", "stats", "-g", "stats.srp.mcast_retx"], { encoding: "utf8", timeout: 10_000 });
-    const m = /=\s*(\d+)/.exec(r.stdout ?? "");
-    if (m) sum += Number(m[1]);
-    else return NaN;
-  }
-  return sum;
+/** A stats.srp counter of one node (Debian's corosync-cmapctl, which reads both daemons). */
+function srpStat(ns: string, name: string): number {
+  const r = spawnSync("ip", ["netns", "exec", ns, CMAPCTL!, "-m", "stats", "-g", `stats.srp.${name}`], { encoding: "utf8", timeout: 10_000 });
+  const m = /=\s*(\d+)/.exec(r.stdout ?? "");
+  return m ? Number(m[1]) : NaN;
+}
+
+/** Retransmitted multicasts (sum over the nodes) and tokens node 1 received. */
+function counters(lab: Lab): { retx: number; tokens: number } {
+  let retx = 0;
+  for (const n of lab.nodes) retx += srpStat(n.ns, "mcast_retx");
+  return { retx, tokens: srpStat(lab.nodes[0]!.ns, "orf_token_rx") };
 }
 
 let groupSeq = 0;
@@ -223,7 +228,7 @@ async function phase(c: { lab: Lab; cluster: DaemonCluster }, bin: string, size:
     for (const p of procs) await p.waitFor("client READY", () => p.lines.includes("READY") || p.exitCode !== undefined, 60_000);
     const failed = procs.find((p) => p.exitCode !== undefined);
     if (failed) throw new Error(`client failed: ${failed.lines.join("\n")} ${failed.stderr.join("\n")}`);
-    const retx0 = retransmits(c.lab);
+    const before = counters(c.lab);
     const start = monoNs() + 300_000_000n;
     const end = start + BigInt(Math.round(SECONDS * 1e9));
     for (const p of procs) p.write(`GO ${start} ${end}\n`);
@@ -244,7 +249,9 @@ async function phase(c: { lab: Lab; cluster: DaemonCluster }, bin: string, size:
       return JSON.parse(line) as ClientOut;
     });
     const hwmKiB = pids.map((pid) => procStatus(pid, "VmHWM"));
-    return { clients: outs, cpuPct, hwmKiB, retx: retransmits(c.lab) - retx0 };
+    const after = counters(c.lab);
+    const spanS = Number(end - start) / 1e9;
+    return { clients: outs, cpuPct, hwmKiB, retx: after.retx - before.retx, tokensPerS: (after.tokens - before.tokens) / spanS };
   } finally {
     for (const p of procs) {
       p.kill();
@@ -273,7 +280,7 @@ async function oneRun(impl: Impl, bin: string, run: number): Promise<RunOut> {
           phases[key] = await phase(c, bin, size, pattern, load);
           const p = phases[key];
           const rate = p.clients.reduce((a, o) => a + o.delivered / o.window_s, 0) / p.clients.length;
-          process.stderr.write(`  run ${run + 1} ${IMPL_NAME[impl]} ${key}: ${rate.toFixed(0)} msgs/s/node, sender p99 ${p.clients[0]!.own.p99} us, cpu ${p.cpuPct.map((x) => x.toFixed(0)).join("/")}%, retx ${p.retx}\n`);
+          process.stderr.write(`  run ${run + 1} ${IMPL_NAME[impl]} ${key}: ${rate.toFixed(0)} msgs/s/node, sender p99 ${p.clients[0]!.own.p99} us, cpu ${p.cpuPct.map((x) => x.toFixed(0)).join("/")}%, retx ${p.retx}, tokens/s ${p.tokensPerS.toFixed(0)}\n`);
           await sleep(500);
         }
       }
@@ -336,6 +343,7 @@ function phaseFigures(size: number, pattern: Pattern): Figure[] {
       { name: "CPU % per daemon (mean)", unit: "%", higher: false, get: (r) => (ph(r, full) ? mean(ph(r, full)!.cpuPct) : NaN) },
       { name: "peak RSS per daemon (max)", unit: "MiB", higher: false, get: (r) => (ph(r, full) ? Math.max(...ph(r, full)!.hwmKiB) / 1024 : NaN) },
       { name: "retransmits (sum of nodes)", unit: "", higher: false, get: (r) => ph(r, full)?.retx ?? NaN },
+      { name: "token rotations", unit: "/s", higher: true, get: (r) => ph(r, full)?.tokensPerS ?? NaN },
     );
   }
   if (LOADS.includes("low"))
