@@ -143,9 +143,16 @@ export class TotemDriver {
         case "unicast":
           this.d.transport.sendToNode(e.to, this.seal(encodeTotem(e.msg)));
           break;
-        case "multicast":
-          this.d.transport.sendToAll(this.seal(encodeTotem(e.msg)));
+        case "multicast": {
+          const bytes = this.seal(encodeTotem(e.msg));
+          // An MCAST is already in this node's sort queue: its own copy would only come back
+          // through the kernel to be dropped as a duplicate (one send and one receive per
+          // message saved; corosync sends it). Everything else (joins, hold cancels) must
+          // reach this node too.
+          if (e.msg.type === MessageType.MCAST && this.d.transport.sendToOthers !== undefined) this.d.transport.sendToOthers(bytes);
+          else this.d.transport.sendToAll(bytes);
           break;
+        }
         case "log":
           this.d.log("TOTEM", e.level, e.text);
           break;
