@@ -248,7 +248,7 @@ async function runExecutive(
   }
   // The first module serving an IPC name wins (a full service replaces a fallback after it).
   const ipcServices: Record<string, IpcServiceHandler> = {};
-  for (const m of modules) if (m.ipc !== undefined && !(m.ipc.name in ipcServices)) ipcServices[m.ipc.name] = m.ipc.handler;
+  for (const m of modules) if (m.ipc !== undefined && !(m.ipc.name in ipcServices)) ipcServices[m.ipc.name] = flushingAfter(m.ipc.handler, () => driver.flush());
   const ipc = new IpcServer({
     services: ipcServices,
     authorize: (cred) => {
@@ -338,6 +338,34 @@ async function runExecutive(
       dumpBlackbox();
     });
   });
+}
+
+/**
+ * A handler whose requests are followed by `flush` (the driver's effects the request caused,
+ * e.g. a TOKEN_HOLD_CANCEL for a client's mcast), once per turn of the event loop however
+ * many requests that turn handled (a microtask: it runs before any I/O of the next turn).
+ */
+function flushingAfter(h: IpcServiceHandler, flush: () => void): IpcServiceHandler {
+  let pending = false;
+  const later = (): void => {
+    if (pending) return;
+    pending = true;
+    queueMicrotask(() => {
+      pending = false;
+      flush();
+    });
+  };
+  return {
+    requestIds: h.requestIds,
+    onConnect: h.onConnect?.bind(h),
+    onDisconnect: h.onDisconnect?.bind(h),
+    onRequest(conn, req) {
+      const r = h.onRequest(conn, req);
+      later();
+      if (r instanceof Promise) return r.finally(later);
+      return r;
+    },
+  };
 }
 
 /**

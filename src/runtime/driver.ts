@@ -120,6 +120,20 @@ export class TotemDriver {
     this.armTimer();
   }
 
+  /**
+   * Carry out effects the core produced outside `run` — calls made from IPC handlers
+   * (`mcast` from a client asks the core for a TOKEN_HOLD_CANCEL) — and re-arm the timer.
+   * Without this the cancel waited for the next datagram or timer, i.e. for the held token
+   * to be released by the hold timer: a message sent to an idle ring took up to `hold` ms.
+   */
+  flush(): void {
+    if (this.stopped) return;
+    const fx = this.d.srp.takeEffects();
+    if (fx.length === 0) return;
+    this.carryOut(fx);
+    this.armTimer();
+  }
+
   private carryOut(effects: SrpEffect[]): void {
     for (const e of effects) {
       switch (e.kind) {
@@ -129,9 +143,16 @@ export class TotemDriver {
         case "unicast":
           this.d.transport.sendToNode(e.to, this.seal(encodeTotem(e.msg)));
           break;
-        case "multicast":
-          this.d.transport.sendToAll(this.seal(encodeTotem(e.msg)));
+        case "multicast": {
+          const bytes = this.seal(encodeTotem(e.msg));
+          // An MCAST is already in this node's sort queue: its own copy would only come back
+          // through the kernel to be dropped as a duplicate (one send and one receive per
+          // message saved; corosync sends it). Everything else (joins, hold cancels) must
+          // reach this node too.
+          if (e.msg.type === MessageType.MCAST && this.d.transport.sendToOthers !== undefined) this.d.transport.sendToOthers(bytes);
+          else this.d.transport.sendToAll(bytes);
           break;
+        }
         case "log":
           this.d.log("TOTEM", e.level, e.text);
           break;

@@ -76,11 +76,23 @@ export interface AdmissionPolicy {
 export function admitDatagram(size: number, sourceAddress: string, policy: AdmissionPolicy): Admission {
   if (size > policy.maxBytes) return "too_big";
   if (policy.listed !== undefined) {
-    const key = addressKey(sourceAddress);
-    if (key === undefined || !policy.listed.has(key)) return "unlisted";
+    // The source string as the socket reports it, remembered (parsing it for every datagram
+    // cost as much as the rest of admission); bounded, as sources may be forged.
+    let listed = admitted.get(sourceAddress);
+    if (listed === undefined || listed.policy !== policy.listed) {
+      const key = addressKey(sourceAddress);
+      listed = { policy: policy.listed, ok: key !== undefined && policy.listed.has(key) };
+      if (admitted.size >= ADMITTED_MAX) admitted.clear();
+      admitted.set(sourceAddress, listed);
+    }
+    if (!listed.ok) return "unlisted";
   }
   return "accept";
 }
+
+/** Verdicts per source address string, for the listed set they were made against. */
+const admitted = new Map<string, { policy: ReadonlySet<string>; ok: boolean }>();
+const ADMITTED_MAX = 256;
 
 /** The dgram socket type for an address literal. */
 export function socketType(address: string): "udp4" | "udp6" {

@@ -107,6 +107,13 @@ export interface Transport {
   /** "Multicast": udp → the group; udpu → one copy per configured member, self included. */
   sendToAll(bytes: Uint8Array): void;
   /**
+   * Like `sendToAll` without the local copy, where the transport can leave it out (udpu); for
+   * frames the sender already holds — a Totem MCAST, which the core stored in its sort queue
+   * when it sent it, so the copy through the kernel is only dropped as a duplicate. Optional:
+   * the driver uses `sendToAll` without it.
+   */
+  sendToOthers?(bytes: Uint8Array): void;
+  /**
    * The driver tells the transport which node sent a datagram (from the decoded header), so
    * a transport without a nodelist (1.x udp multicast) can learn where to send tokens.
    */

@@ -12,6 +12,8 @@
  *   Deviation: corosync opens one such socket per member; one socket for all copies gives
  *   the same datagrams on the wire (only the ephemeral source port differs, and nobody
  *   checks it) with fewer descriptors. Its SO_SNDBUF is 16 · 136 192 as corosync's.
+ *   `sendToOthers` leaves the local copy out (the driver uses it for Totem MCASTs, which
+ *   the sender already holds).
  * - **`block_unlisted_ips`** (default on): a datagram whose source IP is not a member
  *   address of this ring is dropped and counted (`rx_blocked_unlisted`); the source port is
  *   ignored. Datagrams above `maxDatagramBytes` (136 192) are dropped (`rx_too_big`).
@@ -151,6 +153,20 @@ export class UdpuTransport implements RingTransport {
       return;
     }
     for (const target of this.targets.values()) {
+      sendCounted(socket, bytes, this.port, target.address, this.stats, (err) => this.sendFailed(err, target));
+    }
+  }
+
+  /** `sendToAll` but for the local node (its own MCASTs: see Transport.sendToOthers). */
+  sendToOthers(bytes: Uint8Array): void {
+    const socket = this.sendSocket;
+    if (socket === undefined || this.closed) {
+      this.stats.tx_errors += this.targets.size;
+      return;
+    }
+    const self = this.opts.localNodeId;
+    for (const [nodeId, target] of this.targets) {
+      if (nodeId === self) continue;
       sendCounted(socket, bytes, this.port, target.address, this.stats, (err) => this.sendFailed(err, target));
     }
   }
