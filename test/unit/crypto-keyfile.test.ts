@@ -3,6 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
+import { spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AuthKeyError, loadAuthKey, readAuthKey, type AuthKeyErrorCode } from "../../src/crypto/keyfile.js";
@@ -83,11 +84,23 @@ test("a directory is not a key file", () => {
   assert.equal(code(() => readAuthKey(d)), "NOT_A_FILE");
 });
 
-test("an unreadable file: UNREADABLE (skipped as root, who reads anything)", { skip: process.getuid?.() === 0 }, () => {
+test("an unreadable file: UNREADABLE", () => {
   const p = keyFile(randomBytes(256), 0o000);
-  const e = failure(() => readAuthKey(p));
-  assert.equal(e.code, "UNREADABLE");
-  assert.match(e.message, /Permission denied/);
+  if (process.getuid?.() !== 0) {
+    const e = failure(() => readAuthKey(p));
+    assert.equal(e.code, "UNREADABLE");
+    assert.match(e.message, /Permission denied/);
+    return;
+  }
+  // Root reads anything: read it as uid 65534 instead (the directory traversable, the file not readable).
+  chmodSync(dir, 0o711);
+  const mod = new URL("../../src/crypto/keyfile.js", import.meta.url).href;
+  const script = `import { readAuthKey } from ${JSON.stringify(mod)}; try { readAuthKey(${JSON.stringify(p)}); console.log("{}"); } catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })); }`;
+  const r = spawnSync("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, "--input-type=module", "-e", script], { encoding: "utf8" });
+  assert.equal(r.status, 0, r.stderr);
+  const e = JSON.parse(r.stdout) as { code?: string; message?: string };
+  assert.equal(e.code, "UNREADABLE", r.stdout);
+  assert.match(e.message ?? "", /Permission denied/);
 });
 
 test("loadAuthKey: keyfile, else inline totem.key, as corosync 3 chooses", () => {
