@@ -107,7 +107,8 @@ test("knet + crypto with knet_mtu 200 everywhere (data MTU 85): joins and commit
     c.start();
     await c.waitForMembers([1, 2, 3], [1, 2, 3], 60_000);
     oneRing(m);
-    assert.match(cfgtoolLinks(m, 1), /nodeid: 3 reachable\n\s+LINK: 0 udp \S+ enabled connected mtu: 85\n/);
+    // The C node's PMTUd towards our node settles a moment after the join (469, then 85).
+    await waitCfgtool(m, 1, /nodeid: 3 reachable\n\s+LINK: 0 udp \S+ enabled connected mtu: 85\n/, "-n", 30_000);
     const before = c.node(3).lines.length;
     c.node(3).signal("SIGUSR2");
     await c.waitFor("our statistics line", () => c.node(3).lines.slice(before).some((l) => /Statistics:/.test(l.text)), 10_000);
