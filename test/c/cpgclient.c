@@ -8,7 +8,7 @@
  *   joins GROUP; waits until the group has EXPECT_MEMBERS members; multicasts SEND messages
  *   "TAG:<i>" (agreed); dispatches until EXPECT_MSGS messages were delivered, printing
  *     CONFCHG members=<n> joined=<n> left=<n>
- *     DELIVER <nodeid> <pid> <text>
+ *     DELIVER <nodeid> <pid> <text>     (text: up to the first NUL, at most 80 bytes)
  *   then prints the group via the iteration API as
  *     ITER <group> <nodeid> <pid>
  *   and exits 0 after cpg_leave + cpg_finalize. Any failure prints "FAIL <what> <cs_error>"
@@ -18,6 +18,7 @@
  *   interactive: joins GROUP, prints "READY <nodeid> <pid>", then dispatches deliveries and
  *   configuration changes while reading commands on stdin, one a line:
  *     send TAG N   multicast "TAG:0" .. "TAG:<N-1>" (agreed), then print "SENT N"
+ *     big N        multicast one message of N bytes, "big<N>" then zeros; "SENT big<N>"
  *     hash         print "HASH <deliveries> <fnv>"
  *     leave        cpg_leave (the group's confchg gives reason LEAVE)
  *     exit         _exit(0) without leaving or finalizing (a process exit: PROCDOWN)
@@ -26,8 +27,8 @@
  *   client helper (test/helpers/cpg-child.ts) computes the same. Configuration changes print
  *   the old counts line followed by the lists as node/pid:reason, sorted by node then pid:
  *     CONFCHG members=<n> joined=<n> left=<n> M=<list> L=<list> J=<list>
- *   End of stdin exits 0; a dispatch failure (the daemon gone) prints FAIL, finalizes (libqb
- *   then removes the connection's files in /dev/shm) and exits 1.
+ *   End of stdin exits 0; a dispatch failure (the daemon gone) prints FAIL, finalizes (so that
+ *   libqb may remove the dead daemon's files of this connection in /dev/shm) and exits 1.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,7 +55,8 @@ static void fnv_u32(uint32_t v) {
 }
 
 static void deliver_fn(cpg_handle_t h, const struct cpg_name *g, uint32_t nodeid, uint32_t pid, void *msg, size_t len) {
-  printf("DELIVER %u %u %.*s\n", nodeid, pid, (int)len, (const char *)msg);
+  /* The text up to the first NUL, at most 80 bytes (as test/helpers/cpg-child.ts shows it). */
+  printf("DELIVER %u %u %.*s\n", nodeid, pid, (int)strnlen(msg, len < 80 ? len : 80), (const char *)msg);
   fflush(stdout);
   fnv_u32(nodeid);
   fnv_u32(pid);
@@ -160,7 +162,17 @@ static int interactive(const char *name) {
       *nl = 0;
       char tag[64];
       int count;
-      if (sscanf(line, "send %63s %d", tag, &count) == 2) {
+      if (sscanf(line, "big %d", &count) == 1 && count > 16) {
+        /* "big<size>" then zeros, as cpg-child.ts's mcastSize */
+        char *big = calloc(1, (size_t)count);
+        if (big == NULL) fail("calloc", 0);
+        snprintf(big, 16, "big%d", count);
+        struct iovec iov = { big, (size_t)count };
+        while ((e = cpg_mcast_joined(h, CPG_TYPE_AGREED, &iov, 1)) == CS_ERR_TRY_AGAIN) usleep(1000);
+        if (e != CS_OK) fail("mcast", e);
+        free(big);
+        printf("SENT big%d\n", count);
+      } else if (sscanf(line, "send %63s %d", tag, &count) == 2) {
         send_many(h, tag, count);
         printf("SENT %d\n", count);
       } else if (strcmp(line, "hash") == 0) {
