@@ -112,13 +112,32 @@ static void dispatch_until(cpg_handle_t h, int fd, int (*done)(int), int arg) {
 static int enough_members(int n) { return members_now >= n; }
 static int enough_msgs(int n) { return delivered >= n; }
 
+/*
+ * Deliveries keep being dispatched while sending (CS_DISPATCH_ALL does not block). A failure
+ * (the daemon gone) prints FAIL, finalizes — so that libqb may remove the dead daemon's files
+ * of this connection in /dev/shm — and exits 1.
+ */
+static void dispatch_pending(cpg_handle_t h) {
+  cs_error_t e = cpg_dispatch(h, CS_DISPATCH_ALL);
+  if (e != CS_OK && e != CS_ERR_TRY_AGAIN) {
+    printf("FAIL dispatch %d\n", e);
+    fflush(stdout);
+    cpg_finalize(h);
+    exit(1);
+  }
+}
+
 static void send_many(cpg_handle_t h, const char *tag, int count) {
   cs_error_t e;
   for (int i = 0; i < count; i++) {
     char text[64];
     struct iovec iov = { text, (size_t)snprintf(text, sizeof text, "%s:%d", tag, i) };
-    while ((e = cpg_mcast_joined(h, CPG_TYPE_AGREED, &iov, 1)) == CS_ERR_TRY_AGAIN) usleep(1000);
+    while ((e = cpg_mcast_joined(h, CPG_TYPE_AGREED, &iov, 1)) == CS_ERR_TRY_AGAIN) {
+      dispatch_pending(h);
+      usleep(1000);
+    }
     if (e != CS_OK) fail("mcast", e);
+    dispatch_pending(h);
   }
 }
 
@@ -142,16 +161,7 @@ static int interactive(const char *name) {
   for (;;) {
     struct pollfd p[2] = { { fd, POLLIN, 0 }, { 0, POLLIN, 0 } };
     if (poll(p, 2, 1000) < 0) continue;
-    if (p[0].revents) {
-      e = cpg_dispatch(h, CS_DISPATCH_ALL);
-      if (e != CS_OK) {
-        /* The daemon is gone: finalize so that libqb removes this connection's files. */
-        printf("FAIL dispatch %d\n", e);
-        fflush(stdout);
-        cpg_finalize(h);
-        exit(1);
-      }
-    }
+    if (p[0].revents) dispatch_pending(h);
     if (!p[1].revents) continue;
     ssize_t got = read(0, line + used, sizeof line - 1 - used);
     if (got <= 0) return 0;
@@ -168,7 +178,10 @@ static int interactive(const char *name) {
         if (big == NULL) fail("calloc", 0);
         snprintf(big, 16, "big%d", count);
         struct iovec iov = { big, (size_t)count };
-        while ((e = cpg_mcast_joined(h, CPG_TYPE_AGREED, &iov, 1)) == CS_ERR_TRY_AGAIN) usleep(1000);
+        while ((e = cpg_mcast_joined(h, CPG_TYPE_AGREED, &iov, 1)) == CS_ERR_TRY_AGAIN) {
+          dispatch_pending(h);
+          usleep(1000);
+        }
         if (e != CS_OK) fail("mcast", e);
         free(big);
         printf("SENT big%d\n", count);

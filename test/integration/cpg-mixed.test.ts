@@ -14,7 +14,9 @@
  *
  * Checked: every join, leave, process exit and node kill gives every remaining client the
  * same configuration change (members, left and joined with their reasons, as node/pid:reason
- * sorted); Debian's corosync-cpgtool and ours, on a node of each kind, list the same group
+ * sorted); our node 3 is killed while d (on it) and a, b, e stream messages, and every
+ * client's history of deliveries and changes is a prefix of the survivors' (virtual synchrony
+ * across implementations); Debian's corosync-cpgtool and ours, on a node of each kind, list the same group
  * with the clients of the other kind's nodes; messages sent from every client arrive at every
  * client in one order, with the same FNV-1a delivery hash printed by each client; so do large
  * messages (300 kB to 1.5 MB; above 1 MiB libcpg sends them in partial pieces) from a client of each implementation on each kind of node.
@@ -86,6 +88,21 @@ class Client {
         .map(([n, p, r]) => `${n}/${p}:${r}`)
         .join(",");
     return this.proc.events.filter((e) => e.ev === "confchg").map((e) => `M=${sorted(e.members)} L=${sorted(e.left)} J=${sorted(e.joined)}`);
+  }
+
+  /** Deliveries ("D node/pid text") and configuration changes ("C M=.. L=.. J=..") in order. */
+  log(): string[] {
+    if (this.kind === "C") {
+      return this.proc.lines
+        .filter((l) => l.startsWith("DELIVER ") || l.startsWith("CONFCHG "))
+        .map((l) => {
+          const w = l.split(" ");
+          return w[0] === "DELIVER" ? `D ${w[1]}/${w[2]} ${w.slice(3).join(" ")}` : `C ${w.slice(4).join(" ")}`;
+        });
+    }
+    let ci = 0;
+    const changes = this.confchgs();
+    return this.proc.events.filter((e) => e.ev === "msg" || e.ev === "confchg").map((e) => (e.ev === "msg" ? `D ${String(e.from)} ${String(e.text)}` : `C ${changes[ci++]}`));
   }
 
   /** Deliveries so far as "node/pid text". */
@@ -207,6 +224,8 @@ test("CPG in a mixed ring (2 corosync + 2 ours): joins, cpgtool, one order and h
       await expectChange(clients, expected, change(clients, [], 0, [cl]), `${name} joins`);
     }
     const [a, b, c, d, e, f, g] = clients as [Client, Client, Client, Client, Client, Client, Client];
+    /** Index in a client's log just after the change in which g (the last) joined. */
+    const sinceAllJoined = (cl: Client): number => cl.log().findIndex((x) => x.startsWith("C ") && x.endsWith(`J=${g.id}:${JOIN}`)) + 1;
 
     // corosync-cpgtool, Debian's and ours, on a corosync node and on one of ours: the same group.
     const want = clients
@@ -275,22 +294,46 @@ test("CPG in a mixed ring (2 corosync + 2 ours): joins, cpgtool, one order and h
     g.exit();
     await expectChange(present, expected, change(present, [g], PROCDOWN, []), "g exits (corosync node)");
 
-    // kill -9 of our node 3 (d), then of corosync node 4 (e).
+    // kill -9 of our node 3 while d (on it), a, b and e stream messages: the survivors see the
+    // same change and, before and after it, the same messages (virtual synchrony).
+    const before = a.deliveries().length;
+    d.proc.write("send D3 1000000\n");
+    await a.proc.waitFor("d's stream under way at a", () => a.deliveries().slice(before).filter((x) => x.startsWith(`${d.id} `)).length >= 50, 30_000);
+    const streams = [a, b, e].map((cl) => cl.send(`${cl.name.toUpperCase()}3`, 500));
     m.cluster.node(3).signal("SIGKILL");
     present = [a, b, e];
-    await expectChange(present, expected, change(present, [d], NODEDOWN, []), "kill -9 of our node 3");
+    await expectChange(present, expected, change(present, [d], NODEDOWN, []), "kill -9 of our node 3 under traffic");
+    await Promise.all(streams);
+    const streamed = (cl: Client) => cl.deliveries().filter((x) => / [ABE]3:/.test(x)).length;
+    for (const cl of present) await cl.proc.waitFor(`the 1500 streamed messages at ${cl.name}`, () => streamed(cl) >= 1500, 60_000);
+    const logA = a.log();
+    for (const cl of [b, e]) assert.deepEqual(cl.log().slice(sinceAllJoined(cl)), logA.slice(sinceAllJoined(a)), `${cl.name}: the same deliveries and changes as a since all joined`);
+    const downAt = logA.lastIndexOf(`C ${change(present, [d], NODEDOWN, [])}`);
+    assert.ok(!logA.slice(downAt).some((x) => x.startsWith(`D ${d.id} `)), "nothing from d after the change that removed it");
+    const logD = d.log().slice(sinceAllJoined(d));
+    assert.deepEqual(logD, logA.slice(sinceAllJoined(a), sinceAllJoined(a) + logD.length), "what d delivered before its node died is what the survivors delivered");
+    assert.ok(logD.filter((x) => x.startsWith(`D ${d.id} D3:`)).length >= 50);
+
+    // kill -9 of corosync node 4 (e).
     m.cluster.node(4).signal("SIGKILL");
     present = [a, b];
     await expectChange(present, expected, change(present, [e], NODEDOWN, []), "kill -9 of corosync node 4");
     await m.cluster.waitForMembers([1, 2], [1, 2], 60_000);
 
-    // The two remaining clients still agree, in both directions.
+    // The two remaining clients still agree, in both directions; every client's history since
+    // all joined is a prefix of theirs (the leaver's and the exited ones' included).
+    const n = a.deliveries().length + 10;
     await Promise.all([a.send("A2", 5), b.send("B2", 5)]);
-    for (const cl of [a, b]) await cl.proc.waitFor(`84 deliveries at ${cl.name}`, () => cl.deliveries().length >= 84, 60_000);
+    for (const cl of [a, b]) await cl.proc.waitFor(`${n} deliveries at ${cl.name}`, () => cl.deliveries().length >= n, 60_000);
     assert.deepEqual(b.deliveries(), a.deliveries());
     const [ha, hb] = [await a.hash(), await b.hash()];
     assert.equal(ha, hb);
-    assert.match(ha, /^84 /);
+    assert.match(ha, new RegExp(`^${n} `));
+    const full = a.log().slice(sinceAllJoined(a));
+    for (const cl of clients) {
+      const mine = cl.log().slice(sinceAllJoined(cl));
+      assert.deepEqual(mine, full.slice(0, mine.length), `${cl.name} (${cl.kind} on node ${cl.node}): its history since all joined is the survivors'`);
+    }
 
     // The last clients exit (f, which left the group, still had its connection). Every IPC
     // directory in /dev/shm of a client that went while its daemon lived was removed by the
