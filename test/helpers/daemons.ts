@@ -52,6 +52,8 @@ export class DaemonNode {
   ringId = "";
   exitCode: number | null | undefined;
   exited: Promise<void> = Promise.resolve();
+  /** Every pid this node has had, oldest first (one per start). */
+  readonly pids: number[] = [];
   private partial = "";
 
   constructor(
@@ -90,6 +92,7 @@ export class DaemonNode {
       stdio: ["ignore", "pipe", "pipe"],
     });
     this.proc = proc;
+    if (proc.pid !== undefined) this.pids.push(proc.pid);
     const onData = (chunk: Buffer): void => this.consume(chunk.toString("utf8"));
     proc.stdout!.on("data", onData);
     proc.stderr!.on("data", onData);

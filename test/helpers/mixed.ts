@@ -13,7 +13,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { COROSYNC_BIN, DaemonCluster } from "./daemons.js";
 import { Lab } from "./netns.js";
@@ -37,6 +37,11 @@ export interface MixedCluster {
   /** Run a command inside node `id`'s namespace (e.g. Debian's tools); stdout, status. */
   exec(id: number, argv: string[]): { status: number | null; stdout: string; stderr: string };
   destroy(): Promise<void>;
+  /**
+   * What is left in /dev/shm by a daemon this cluster started (libqb IPC directories
+   * `qb-<daemon pid>-...`, blackboxes `qb-corosync-<pid>-...`); empty after `destroy`.
+   */
+  shmLeftovers(): string[];
 }
 
 export interface MixedOptions {
@@ -104,6 +109,13 @@ export function startMixed(kinds: Kind[], options: number | MixedOptions = {}): 
       return ["sh", "-c", `mount --bind '${join(dir, "run")}' /run && exec ${REAL_COROSYNC} -f -c '${configPath}'`];
     },
   });
+  const shmLeftovers = (): string[] => {
+    const pids = new Set(cluster.nodes.flatMap((n) => n.pids.map(String)));
+    return readdirSync("/dev/shm").filter((f) => {
+      const m = /^qb-(?:corosync-)?(\d+)-/.exec(f);
+      return m !== null && pids.has(m[1]!);
+    });
+  };
   return {
     lab,
     cluster,
@@ -115,6 +127,11 @@ export function startMixed(kinds: Kind[], options: number | MixedOptions = {}): 
     async destroy() {
       await cluster.destroy();
       await lab.cleanup();
+      // A daemon killed (kill -9, or by destroy) leaves in /dev/shm what it would have removed
+      // on a clean exit: a real corosync its libqb blackbox, either kind the IPC directories
+      // of clients still connected. Remove those named after the daemons this cluster started.
+      for (const f of shmLeftovers()) rmSync(`/dev/shm/${f}`, { recursive: true, force: true });
     },
+    shmLeftovers,
   };
 }

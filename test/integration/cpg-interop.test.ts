@@ -44,11 +44,16 @@ after(async () => {
   for (const p of procs) p.kill();
   await Promise.all(procs.map((p) => p.exited));
   if (realDaemon?.pid !== undefined) {
+    const pid = realDaemon.pid;
+    const exited = new Promise((r) => (realDaemon!.exitCode !== null || realDaemon!.signalCode !== null ? r(undefined) : realDaemon!.once("exit", r)));
     try {
-      process.kill(realDaemon.pid, "SIGKILL");
+      process.kill(pid, "SIGKILL");
     } catch {
       /* gone */
     }
+    await exited;
+    // Killed, it leaves its libqb blackbox behind: remove this process's own.
+    for (const f of ["data", "header"]) rmSync(`/dev/shm/qb-corosync-${pid}-blackbox-${f}`, { force: true });
   }
   for (const c of clusters) await c.destroy();
   for (const ns of namespaces) spawnSync("ip", ["netns", "del", ns]);
