@@ -23,168 +23,28 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { cpgChild, LineProc } from "../helpers/cpg-proc.js";
-import { mixedSkipReason, startMixed, type MixedCluster } from "../helpers/mixed.js";
+import {
+  bigsOneOrder,
+  buildCpgClient,
+  change,
+  Client,
+  cpgMixedSkipReason,
+  exchangeOneOrder,
+  expectChange,
+  JOIN,
+  LEAVE,
+  NODEDOWN,
+  PROCDOWN,
+} from "../helpers/cpg-mixed.js";
+import { startMixed, type MixedCluster } from "../helpers/mixed.js";
 
-const SRC = fileURLToPath(new URL("../../../test/c/cpgclient.c", import.meta.url));
 const OUR_CPGTOOL = fileURLToPath(new URL("../../src/cli/corosync-cpgtool.js", import.meta.url));
 const GROUP = "mixgrp";
-const skip =
-  mixedSkipReason() ||
-  (!existsSync("/usr/include/corosync/cpg.h") ? "libcpg-dev not installed" : spawnSync("cc", ["--version"]).error ? "no C compiler (gcc)" : false);
-
-/** CPG reasons (cpg.h). */
-const JOIN = 1;
-const LEAVE = 2;
-const NODEDOWN = 3;
-const PROCDOWN = 5;
-
-/** One client of either implementation, with a common view of what it saw. */
-class Client {
-  readonly proc: LineProc;
-  pid = 0;
-
-  constructor(
-    readonly name: string,
-    readonly kind: "C" | "TS",
-    readonly node: number,
-    m: MixedCluster,
-    cBin: string,
-  ) {
-    const wrap = ["ip", "netns", "exec", m.lab.nodes[node - 1]!.ns];
-    this.proc = kind === "C" ? new LineProc([...wrap, cBin, "-i", GROUP]) : cpgChild({ group: GROUP }, wrap);
-  }
-
-  get id(): string {
-    return `${this.node}/${this.pid}`;
-  }
-
-  async ready(): Promise<void> {
-    if (this.kind === "C") {
-      await this.proc.waitFor(`${this.name} READY`, () => this.proc.lines.some((l) => l.startsWith("READY ")));
-      const [, nodeid, pid] = this.proc.lines.find((l) => l.startsWith("READY "))!.split(" ");
-      assert.equal(Number(nodeid), this.node, `${this.name}: local node id`);
-      this.pid = Number(pid);
-    } else {
-      await this.proc.waitEvent(`${this.name} ready`, (e) => e.ev === "ready");
-      const e = this.proc.events.find((x) => x.ev === "ready")!;
-      assert.equal(e.nodeId, this.node, `${this.name}: local node id`);
-      this.pid = Number(e.pid);
-    }
-  }
-
-  /** Configuration changes so far, as "M=<list> L=<list> J=<list>" (node/pid:reason, sorted). */
-  confchgs(): string[] {
-    if (this.kind === "C") return this.proc.lines.filter((l) => l.startsWith("CONFCHG ")).map((l) => l.split(" ").slice(4).join(" "));
-    const sorted = (xs: unknown): string =>
-      (xs as string[])
-        .map((x) => x.split(/[/:]/).map(Number) as [number, number, number])
-        .sort((p, q) => p[0] - q[0] || p[1] - q[1])
-        .map(([n, p, r]) => `${n}/${p}:${r}`)
-        .join(",");
-    return this.proc.events.filter((e) => e.ev === "confchg").map((e) => `M=${sorted(e.members)} L=${sorted(e.left)} J=${sorted(e.joined)}`);
-  }
-
-  /** Deliveries ("D node/pid text") and configuration changes ("C M=.. L=.. J=..") in order. */
-  log(): string[] {
-    if (this.kind === "C") {
-      return this.proc.lines
-        .filter((l) => l.startsWith("DELIVER ") || l.startsWith("CONFCHG "))
-        .map((l) => {
-          const w = l.split(" ");
-          return w[0] === "DELIVER" ? `D ${w[1]}/${w[2]} ${w.slice(3).join(" ")}` : `C ${w.slice(4).join(" ")}`;
-        });
-    }
-    let ci = 0;
-    const changes = this.confchgs();
-    return this.proc.events.filter((e) => e.ev === "msg" || e.ev === "confchg").map((e) => (e.ev === "msg" ? `D ${String(e.from)} ${String(e.text)}` : `C ${changes[ci++]}`));
-  }
-
-  /** Deliveries so far as "node/pid text". */
-  deliveries(): string[] {
-    if (this.kind === "C") {
-      return this.proc.lines.filter((l) => l.startsWith("DELIVER ")).map((l) => {
-        const [, n, p, ...text] = l.split(" ");
-        return `${n}/${p} ${text.join(" ")}`;
-      });
-    }
-    return this.proc.events.filter((e) => e.ev === "msg").map((e) => `${String(e.from)} ${String(e.text)}`);
-  }
-
-  async send(tag: string, count: number): Promise<void> {
-    if (this.kind === "C") {
-      const before = this.proc.lines.length;
-      this.proc.write(`send ${tag} ${count}\n`);
-      await this.proc.waitFor(`${this.name} SENT`, () => this.proc.lines.slice(before).some((l) => l === `SENT ${count}`));
-    } else {
-      const before = this.proc.events.length;
-      this.proc.send({ op: "mcastMany", prefix: tag, count });
-      await this.proc.waitFor(`${this.name} sent`, () => this.proc.events.slice(before).some((e) => e.ev === "sent"));
-    }
-  }
-
-  /** One message of `size` bytes ("big<size>", then zeros); TS: not awaited (no ack). */
-  async big(size: number): Promise<void> {
-    if (this.kind === "C") {
-      const before = this.proc.lines.length;
-      this.proc.write(`big ${size}\n`);
-      await this.proc.waitFor(`${this.name} SENT big`, () => this.proc.lines.slice(before).some((l) => l === `SENT big${size}`));
-    } else {
-      this.proc.send({ op: "mcastSize", size });
-    }
-  }
-
-  async hash(): Promise<string> {
-    if (this.kind === "C") {
-      const before = this.proc.lines.length;
-      this.proc.write("hash\n");
-      await this.proc.waitFor(`${this.name} HASH`, () => this.proc.lines.slice(before).some((l) => l.startsWith("HASH ")));
-      return this.proc.lines.slice(before).find((l) => l.startsWith("HASH "))!.slice(5);
-    }
-    const before = this.proc.events.length;
-    this.proc.send({ op: "hash" });
-    await this.proc.waitFor(`${this.name} hash`, () => this.proc.events.slice(before).some((e) => e.ev === "hash"));
-    const e = this.proc.events.slice(before).find((x) => x.ev === "hash")!;
-    return `${String(e.count)} ${String(e.hash)}`;
-  }
-
-  leave(): void {
-    if (this.kind === "C") this.proc.write("leave\n");
-    else this.proc.send({ op: "leave" });
-  }
-
-  /** Exit without leaving: C `_exit(0)`, TS `process.exit(0)` (the kernel closes the connection). */
-  exit(): void {
-    if (this.kind === "C") this.proc.write("exit\n");
-    else this.proc.send({ op: "crash" });
-  }
-}
-
-const list = (cs: Client[], reason: number): string =>
-  cs
-    .map((c) => [c.node, c.pid] as const)
-    .sort((p, q) => p[0] - q[0] || p[1] - q[1])
-    .map(([n, p]) => `${n}/${p}:${reason}`)
-    .join(",");
-
-/** The configuration change every remaining client must see next. */
-const change = (members: Client[], left: Client[], leftReason: number, joined: Client[]): string =>
-  `M=${list(members, 0)} L=${list(left, leftReason)} J=${list(joined, JOIN)}`;
-
-/** Expect, at each of `who`, exactly `want` appended to its history (expected[] tracks it). */
-async function expectChange(who: Client[], expected: Map<Client, string[]>, want: string, what: string): Promise<void> {
-  for (const c of who) expected.get(c)!.push(want);
-  for (const c of who) {
-    const n = expected.get(c)!.length;
-    await c.proc.waitFor(`${what}: confchg #${n} at ${c.name}`, () => c.confchgs().length >= n, 60_000);
-    assert.deepEqual(c.confchgs(), expected.get(c), `${what}: the configuration changes ${c.name} (${c.kind} on node ${c.node}) saw`);
-  }
-}
+const skip = cpgMixedSkipReason();
 
 /** `corosync-cpgtool` output lines (without the header), sorted. */
 function cpgtoolLines(m: MixedCluster, node: number, ours: boolean): string[] {
@@ -197,8 +57,7 @@ function cpgtoolLines(m: MixedCluster, node: number, ours: boolean): string[] {
 
 test("CPG in a mixed ring (2 corosync + 2 ours): joins, cpgtool, one order and hash, leave, process exit, node kills", { skip, timeout: 180_000 }, async () => {
   const work = mkdtempSync(join(tmpdir(), "cpg-mixed-"));
-  const cBin = join(work, "cpgclient");
-  execFileSync("cc", ["-Wall", "-o", cBin, SRC, "-lcpg"]);
+  const cBin = buildCpgClient(work);
   const m = startMixed(["corosync", "ours", "ours", "corosync"]);
   const clients: Client[] = [];
   try {
@@ -217,7 +76,7 @@ test("CPG in a mixed ring (2 corosync + 2 ours): joins, cpgtool, one order and h
       ["g", "C", 4],
     ];
     for (const [name, kind, node] of specs) {
-      const cl = new Client(name, kind, node, m, cBin);
+      const cl = new Client(name, kind, node, m, cBin, GROUP);
       clients.push(cl);
       expected.set(cl, []);
       await cl.ready();
@@ -250,37 +109,20 @@ test("CPG in a mixed ring (2 corosync + 2 ours): joins, cpgtool, one order and h
     }
 
     // Messages from every client, concurrently: one order and one hash everywhere.
-    await Promise.all(clients.map((cl) => cl.send(cl.name.toUpperCase(), 10)));
-    for (const cl of clients) await cl.proc.waitFor(`70 deliveries at ${cl.name}`, () => cl.deliveries().length >= 70, 60_000);
-    const order = a.deliveries();
-    assert.equal(order.length, 70);
-    for (const cl of clients) {
-      assert.deepEqual(cl.deliveries(), order, `${cl.name} (${cl.kind} on node ${cl.node}) delivered the same messages in the same order`);
-      for (const other of clients) {
-        const mine = order.filter((x) => x.startsWith(`${other.id} `)).map((x) => x.split(" ")[1]);
-        assert.deepEqual(mine, Array.from({ length: 10 }, (_, i) => `${other.name.toUpperCase()}:${i}`), `${other.name}'s messages in its order`);
-      }
-    }
-    const hashes = await Promise.all(clients.map((cl) => cl.hash()));
-    assert.equal(new Set(hashes).size, 1, `one delivery hash: ${clients.map((cl, i) => `${cl.name}=${hashes[i]}`).join(" ")}`);
-    assert.match(hashes[0]!, /^70 [0-9a-f]{16}$/);
+    await exchangeOneOrder(clients, 10);
 
     // Large messages (fragmented by Totem; by libcpg, in pieces, above its IPC size) from
     // each kind of client on each kind of node: again one order and one hash.
-    const bigs: Array<[Client, number]> = [
-      [a, 1_500_000],
-      [b, 1024 * 1024],
-      [d, 1_200_000],
-      [e, 300_000],
-    ];
-    await Promise.all(bigs.map(([cl, size]) => cl.big(size)));
-    for (const cl of clients) await cl.proc.waitFor(`74 deliveries at ${cl.name}`, () => cl.deliveries().length >= 74, 60_000);
-    const bigOrder = a.deliveries();
-    assert.deepEqual(bigOrder.slice(70).sort(), bigs.map(([cl, size]) => `${cl.id} big${size}`).sort());
-    for (const cl of clients) assert.deepEqual(cl.deliveries(), bigOrder, `${cl.name}: the large messages in the same order`);
-    const bigHashes = await Promise.all(clients.map((cl) => cl.hash()));
-    assert.equal(new Set(bigHashes).size, 1, `one delivery hash: ${clients.map((cl, i) => `${cl.name}=${bigHashes[i]}`).join(" ")}`);
-    assert.match(bigHashes[0]!, /^74 /);
+    await bigsOneOrder(
+      clients,
+      [
+        [a, 1_500_000],
+        [b, 1024 * 1024],
+        [d, 1_200_000],
+        [e, 300_000],
+      ],
+      70,
+    );
 
     // cpg_leave of f (TS on a corosync node).
     let present = [a, b, c, d, e, g];
