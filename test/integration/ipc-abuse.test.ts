@@ -172,6 +172,31 @@ test("a client that never reads events: ring fills, bounded queue overflows, dis
   }
 });
 
+test("a client that reads, if behind by far more than 4096 events, is kept (corosync's outq has no bound on their number)", async () => {
+  const p = `${prefix}b`;
+  const s = new IpcServer({ prefix: p, services: { echo: echoService() } });
+  await s.start();
+  try {
+    const reader = await IpcClientConnection.connect("echo", { prefix: p });
+    let got = 0;
+    reader.onEvent(() => got++);
+    const conn = newestConnection(s);
+    const total = 80_000;
+    let peak = 0;
+    for (let i = 0; i < total; i++) {
+      assert.equal(conn.sendEvent(echoEvent(i)), true, `event ${i} accepted`);
+      peak = Math.max(peak, conn.stats().queued);
+    }
+    assert.ok(peak > 4096 * 4, `the burst queued ${peak} events beyond the ring`);
+    await waitFor(() => got === total, 20_000, "the reader received everything");
+    assert.equal(conn.isClosed, false);
+    assert.equal(conn.stats().queued, 0);
+    await reader.close();
+  } finally {
+    await s.stop();
+  }
+});
+
 test("a client whose event ring stops draining is disconnected after eventStallMs; a reader is not", async () => {
   const p = `${prefix}s`;
   const s = new IpcServer({ prefix: p, services: { echo: echoService() }, eventStallMs: 200 });

@@ -12,8 +12,10 @@
  *   connections are unaffected.
  * - Requests of one connection are handled strictly one after another, in ring order; the
  *   handler may be async, and its response is written before the next request is read.
- * - Events are queued per connection up to a bound when the event ring is full; a client that
- *   does not drain its ring within `eventStallMs`, or overflows the queue, is disconnected.
+ * - Events are queued per connection in memory when the event ring is full, as corosync's
+ *   outq does (no bound on their number by default: a client that reads, however slowly, is
+ *   kept); a client that does not drain its ring within `eventStallMs`, or whose queue passes
+ *   `eventQueueBytesMax` (a memory bound corosync does not have), is disconnected.
  * - The server never waits on a semaphore; it only posts and try-waits.
  */
 import net from "node:net";
@@ -86,9 +88,9 @@ export interface IpcServerOptions {
   log?: (level: IpcLogLevel, message: string) => void;
   /** Granted maximum message size; the larger of this and the client's ask (1 MiB). */
   maxMsgSize?: number;
-  /** Max events queued in memory per connection while its event ring is full (default 4096). */
+  /** Max events queued in memory per connection while its event ring is full (default: no bound, as corosync). */
   eventQueueMax?: number;
-  /** Max bytes so queued (default 16 MiB). */
+  /** Max bytes so queued (default 64 MiB). */
   eventQueueBytesMax?: number;
   /** Disconnect a client whose event ring makes no progress for this long (default 30 s). */
   eventStallMs?: number;
@@ -179,7 +181,9 @@ export class IpcConnection {
   private pendingNotes = 0;
   private pumping = false;
   private flowControlOn = false;
-  private readonly eventQueue: Uint8Array[] = [];
+  /** Events waiting for room in the ring: eventQueue[eventQueueHead ..] (no O(n) shift). */
+  private eventQueue: Array<Uint8Array | undefined> = [];
+  private eventQueueHead = 0;
   private eventQueueBytes = 0;
   private drainTimer: NodeJS.Timeout | undefined;
   private lastEventProgress = 0;
@@ -225,13 +229,13 @@ export class IpcConnection {
   sendEvent(msg: Uint8Array): boolean {
     if (this.closed) return false;
     if (msg.byteLength > this.shm.event.maxMsgSize) throw new RangeError(`event of ${msg.byteLength} bytes exceeds ${this.shm.event.maxMsgSize}`);
-    if (this.eventQueue.length === 0 && this.tryWriteEvent(msg)) return true;
+    if (this.queuedEvents === 0 && this.tryWriteEvent(msg)) return true;
     if (this.closed) return false;
-    if (this.eventQueue.length >= this.owner.opts.eventQueueMax || this.eventQueueBytes + msg.byteLength > this.owner.opts.eventQueueBytesMax) {
+    if (this.queuedEvents >= this.owner.opts.eventQueueMax || this.eventQueueBytes + msg.byteLength > this.owner.opts.eventQueueBytesMax) {
       this.drop("event queue overflow (client is not reading events)");
       return false;
     }
-    if (this.eventQueue.length === 0) this.lastEventProgress = Date.now();
+    if (this.queuedEvents === 0) this.lastEventProgress = Date.now();
     this.eventQueue.push(msg);
     this.eventQueueBytes += msg.byteLength;
     this.armDrain();
@@ -259,7 +263,7 @@ export class IpcConnection {
       gid: this.cred.gid,
       fd: this.fd,
       ...this.counters,
-      queued: this.eventQueue.length,
+      queued: this.queuedEvents,
       flowControl: this.flowControlOn,
     };
   }
@@ -270,7 +274,8 @@ export class IpcConnection {
     this.closed = true;
     if (this.drainTimer) clearInterval(this.drainTimer);
     this.drainTimer = undefined;
-    this.eventQueue.length = 0;
+    this.eventQueue = [];
+    this.eventQueueHead = 0;
     this.socket.destroy();
     destroyServerShm(this.shm);
     this.owner.connectionClosed(this, reason);
@@ -401,6 +406,10 @@ export class IpcConnection {
     }
   }
 
+  private get queuedEvents(): number {
+    return this.eventQueue.length - this.eventQueueHead;
+  }
+
   private armDrain(): void {
     if (this.drainTimer) return;
     this.drainTimer = setInterval(() => this.drainEvents(), EVENT_DRAIN_INTERVAL_MS);
@@ -408,15 +417,19 @@ export class IpcConnection {
   }
 
   private drainEvents(): void {
-    while (this.eventQueue.length > 0 && !this.closed) {
-      const next = this.eventQueue[0]!;
+    while (this.queuedEvents > 0 && !this.closed) {
+      const next = this.eventQueue[this.eventQueueHead]!;
       if (!this.tryWriteEvent(next)) break;
-      this.eventQueue.shift();
+      this.eventQueue[this.eventQueueHead++] = undefined;
       this.eventQueueBytes -= next.byteLength;
       this.lastEventProgress = Date.now();
     }
     if (this.closed) return;
-    if (this.eventQueue.length === 0) {
+    if (this.eventQueueHead >= 1024 && this.eventQueueHead * 2 >= this.eventQueue.length) {
+      this.eventQueue = this.eventQueue.slice(this.eventQueueHead);
+      this.eventQueueHead = 0;
+    }
+    if (this.queuedEvents === 0) {
       clearInterval(this.drainTimer);
       this.drainTimer = undefined;
     } else if (Date.now() - this.lastEventProgress > this.owner.opts.eventStallMs) {
@@ -631,8 +644,8 @@ export class IpcServer extends EventEmitter {
       authorize: options.authorize ?? DEFAULT_AUTHORIZE,
       ready: options.ready ?? (() => true),
       maxMsgSize: options.maxMsgSize ?? DEFAULT_MAX_MSG_SIZE,
-      eventQueueMax: options.eventQueueMax ?? 4096,
-      eventQueueBytesMax: options.eventQueueBytesMax ?? 16 * 1048576,
+      eventQueueMax: options.eventQueueMax ?? Infinity,
+      eventQueueBytesMax: options.eventQueueBytesMax ?? 64 * 1048576,
       eventStallMs: options.eventStallMs ?? 30_000,
       handshakeTimeoutMs: options.handshakeTimeoutMs ?? 5_000,
       maxConnections: options.maxConnections ?? 1024,
