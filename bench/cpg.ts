@@ -19,6 +19,9 @@
  *   --impls corosync,ours,secauth --loads full,low --patterns one,all
  *   --totem "key: value;..." (extra totem lines for both kinds of daemon)
  *   --profile DIR (our daemons run with --cpu-prof into DIR) --json FILE (raw results).
+ *   --transport knet: both kinds run knet with crypto aes256 + sha256 (corosync 3's default
+ *   knet setup) and an authkey generated for the run; impls default to corosync,ours there
+ *   (secauth is the udpu crypto variant).
  * Needs root, iproute2, gcc, libcpg-dev and Debian's corosync. Prints figures; not a test.
  * Everything it creates (namespaces, processes by pid, temporary files) is removed at exit.
  */
@@ -51,14 +54,18 @@ const { values: args } = parseArgs({
     nodes: { type: "string", default: "3" },
     rate: { type: "string", default: "100" },
     token: { type: "string", default: "1000" },
-    impls: { type: "string", default: "corosync,ours,secauth" },
+    impls: { type: "string" },
     loads: { type: "string", default: "full,low" },
     patterns: { type: "string", default: "one,all" },
     profile: { type: "string" },
     json: { type: "string" },
     totem: { type: "string", default: "" },
+    transport: { type: "string", default: "udpu" },
   },
 });
+/** udpu (plain; secauth = ours with crypto), or knet with crypto aes256 + sha256 for every daemon. */
+const TRANSPORT = args.transport as "udpu" | "knet";
+if (TRANSPORT !== "udpu" && TRANSPORT !== "knet") throw new Error(`--transport: udpu or knet, not ${TRANSPORT}`);
 const RUNS = Number(args.runs);
 const SECONDS = Number(args.seconds);
 const WARMUP_MS = Number(args["warmup-ms"]);
@@ -68,7 +75,8 @@ const RATE = Number(args.rate);
 const TOKEN = Number(args.token);
 /** The token timeout in force: token + 650 ms (token_coefficient) per node beyond two. */
 const RUNTIME_TOKEN = TOKEN + Math.max(0, Number(args.nodes) - 2) * 650;
-const IMPLS = args.impls!.split(",") as Impl[];
+const IMPLS = (args.impls ?? (TRANSPORT === "knet" ? "corosync,ours" : "corosync,ours,secauth")).split(",") as Impl[];
+if (TRANSPORT === "knet" && IMPLS.includes("secauth")) throw new Error("--transport knet: every daemon runs crypto already; no secauth impl");
 const LOADS = args.loads!.split(",") as Load[];
 const PATTERNS = args.patterns!.split(",") as Pattern[];
 /** Extra `totem {}` lines for every daemon, both kinds: `--totem "window_size: 300;max_messages: 100"`. */
@@ -137,12 +145,12 @@ function configText(lab: Lab, port: number, stateDir: string, impl: Impl, keyfil
   const nodes = lab.nodes
     .map((n) => `\tnode {\n\t\tring0_addr: ${n.rings[0]!.address}\n\t\tnodeid: ${n.index}\n\t\tname: n${n.index}\n\t}`)
     .join("\n");
-  const crypto = impl === "secauth" ? ["\tcrypto_cipher: aes256", "\tcrypto_hash: sha256", `\tkeyfile: ${keyfile}`] : ["\tcrypto_cipher: none", "\tcrypto_hash: none"];
+  const crypto = impl === "secauth" || TRANSPORT === "knet" ? ["\tcrypto_cipher: aes256", "\tcrypto_hash: sha256", `\tkeyfile: ${keyfile}`] : ["\tcrypto_cipher: none", "\tcrypto_hash: none"];
   return [
     "totem {",
     "\tversion: 2",
     "\tcluster_name: bench",
-    "\ttransport: udpu",
+    `\ttransport: ${TRANSPORT}`,
     ...crypto,
     `\ttoken: ${TOKEN}`,
     ...TOTEM_EXTRA.map((l) => `\t${l}`),
@@ -401,7 +409,7 @@ async function main(): Promise<void> {
   if (args.profile !== undefined) mkdirSync(args.profile, { recursive: true });
   const results = { corosync: [], ours: [], secauth: [] } as Record<Impl, RunOut[]>;
   const started = new Date();
-  console.error(`cpg bench: ${RUNS} run(s), ${SECONDS} s per phase (${WARMUP_MS} ms warm-up), sizes ${SIZES.join(",")}, ${NODES} nodes, token ${TOKEN}; load average ${loadavg().map((x) => x.toFixed(2)).join(" ")}`);
+  console.error(`cpg bench: ${RUNS} run(s), ${SECONDS} s per phase (${WARMUP_MS} ms warm-up), sizes ${SIZES.join(",")}, ${NODES} nodes, ${TRANSPORT}, token ${TOKEN}; load average ${loadavg().map((x) => x.toFixed(2)).join(" ")}`);
   for (let run = 0; run < RUNS; run++) {
     // Alternate the order so drift in the machine's load does not favour one side.
     const order = run % 2 === 0 ? IMPLS : [...IMPLS].reverse();
@@ -409,7 +417,7 @@ async function main(): Promise<void> {
   }
   const la = loadavg().map((x) => x.toFixed(2)).join(" ");
   console.log(`\nCPG benchmark, ${started.toISOString().slice(0, 10)}, ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, Node ${process.version}; ` +
-    `${NODES} nodes udpu in network namespaces, token ${TOKEN}; medians of ${RUNS} run(s), ${SECONDS} s per phase; low rate ${RATE} msgs/s per sender; load average at end ${la}\n`);
+    `${NODES} nodes ${TRANSPORT === "knet" ? "knet + aes256/sha256" : "udpu"} in network namespaces, token ${TOKEN}; medians of ${RUNS} run(s), ${SECONDS} s per phase; low rate ${RATE} msgs/s per sender; load average at end ${la}\n`);
   console.log(table(results));
   if (args.json !== undefined) writeFileSync(args.json, JSON.stringify({ date: started.toISOString(), args, results }, null, 1));
 }
