@@ -115,6 +115,7 @@ export function handleOrfToken(s: TotemSrp, incoming: OrfToken): void {
     tok.tokenSeq = (tok.tokenSeq + 1) >>> 0;
     if (s.state === MembState.RECOVERY) recoveryInstallRule(s, tok);
     tokenSend(s, tok, forward);
+    s.tokenSent();
     if (s.state === MembState.OPERATIONAL) deliverToApp(s, "agreed", s.myHighSeqReceived);
     memb.resetTokenTimeout(s);
     s.startTimer("tokenRetransmit", s.cfg.tokenRetransmitMs);
