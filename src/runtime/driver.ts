@@ -55,7 +55,10 @@ export class TotemDriver {
   private lastSchedCheck = 0;
   private stopped = false;
 
-  constructor(private readonly d: DriverDeps) {}
+  constructor(private readonly d: DriverDeps) {
+    // The token leaves before this visit's deliveries (and the IPC work they cause).
+    d.srp.onTokenSent = () => this.carryOut(this.d.srp.takeEffects());
+  }
 
   /** Bring the interface up: the core enters GATHER. */
   start(): void {

@@ -81,6 +81,14 @@ export class TotemSrp {
   /** Time of the input being handled (ms, from the driver). */
   now = 0;
   effects: SrpEffect[] = [];
+  /**
+   * Called right after the ORF token is queued for sending (`tokenSent`), before this visit's
+   * deliveries to the layer above: a driver that sets it carries out the effects queued so far
+   * (this visit's MCASTs, then the token) at once, so the next processor works while this one
+   * delivers — corosync's order (`token_send` before `messages_deliver_to_app`). Without it
+   * the effects wait for `takeEffects` after the input, as before.
+   */
+  onTokenSent: (() => void) | undefined;
 
   state: MembState = MembState.OPERATIONAL;
   started = false;
@@ -393,6 +401,11 @@ export class TotemSrp {
 
   sendToken(msg: OrfToken | CommitToken): void {
     this.effects.push({ kind: "unicast", to: this.tokenTarget, msg });
+  }
+
+  /** The ORF token of this visit was queued (sent or held): let the driver send now. */
+  tokenSent(): void {
+    this.onTokenSent?.();
   }
 
   persistRingId(ringId: RingId): void {

@@ -128,6 +128,7 @@ export function handleOrfToken(s: TotemSrp, incoming: OrfToken): void {
       memb.recoveryStateTokenLoss(s);
     } else {
       tokenSend(s, tok, forward);
+      s.tokenSent();
       if (s.state === MembState.OPERATIONAL) deliverToApp(s, "agreed", s.myHighSeqReceived);
       memb.resetTokenTimeout(s);
       s.startTimer("tokenRetransmit", s.cfg.tokenRetransmitMs);

@@ -8,6 +8,8 @@
  */
 import { type Socket, createSocket } from "node:dgram";
 import { setTimeout as sleep } from "node:timers/promises";
+import { lookup as dnsLookup } from "node:dns";
+import { isIP } from "node:net";
 import { addressBytes, familyOf } from "../netif.js";
 import type { Transport, TransportHandlers, TransportMember, TransportStats } from "./types.js";
 
@@ -148,8 +150,20 @@ export async function bindSocket(opts: BindOptions): Promise<Socket> {
   }
 }
 
+/**
+ * The address lookup of our sockets: an IP literal (every Totem address is one) answers at
+ * once. Node's default, `dns.lookup`, answers literals on the next tick, which put every
+ * datagram — the token included — behind whatever else the current callback still did
+ * (deliveries, IPC): the token left only after this node's whole visit.
+ */
+function literalLookup(address: string, family: number, callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void): void {
+  const f = isIP(address);
+  if (f !== 0) callback(null, address, f);
+  else dnsLookup(address, family, callback);
+}
+
 function bindOnce(opts: BindOptions): Promise<Socket> {
-  const socket = createSocket({ type: socketType(opts.address), reuseAddr: opts.reuseAddr });
+  const socket = createSocket({ type: socketType(opts.address), reuseAddr: opts.reuseAddr, lookup: literalLookup as never });
   return new Promise<Socket>((resolve, reject) => {
     const onError = (err: Error) => {
       socket.removeListener("listening", onListening);

@@ -73,8 +73,9 @@ export function groupMatches(message: GroupMessage, name: Uint8Array): boolean {
 }
 
 function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.byteLength !== b.byteLength) return false;
-  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
+  const n = a.byteLength; // read once: not hoisted out of the loop by V8
+  if (n !== b.byteLength) return false;
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
   return true;
 }
 
