@@ -128,9 +128,8 @@ function cpgCorpus(): Uint8Array[] {
 /** Field layout of a CPG exec message (totem-spec §7.2 offsets). */
 function cpgFields(b: Uint8Array, at: number): Field[] {
   if (b.byteLength < at + 16) return [];
-  const le = !(b[at] === 0 && b[at + 1] === 2 && b[at + 3] !== 0);
-  const dv = new DataView(b.buffer, b.byteOffset);
-  const u32 = (o: number): number => (at + o + 4 <= b.byteLength ? dv.getUint32(at + o, le) : 0);
+  // A big-endian header id reads 00 02 00 fn; a little-endian one fn 00 02 00.
+  const le = !(b[at] === 0 && b[at + 1] === 2);
   const f: Field[] = [...execFields(b, at, le)];
   const fn = execFn(b.subarray(at), le);
   const o = (x: number): number => at + x;
@@ -156,7 +155,7 @@ function cpgFields(b: Uint8Array, at: number): Field[] {
       f.push({ name: "partial_mcast.type", at: o(176), width: 4, le, kind: "enum", valid: [1, 2, 3] }, v("partial_mcast.source.nodeid", o(184), 4, le));
       break;
     case CpgExecFn.DOWNLIST:
-      f.push(v("downlist.old_members", o(16), 4, le), { name: "downlist.left_nodes", at: o(24), width: 4, le, kind: "count", limit: Math.min(u32(24), CPG_LIMITS.processorCountMax) === u32(24) ? CPG_LIMITS.processorCountMax : 0 });
+      f.push(v("downlist.old_members", o(16), 4, le), { name: "downlist.left_nodes", at: o(24), width: 4, le, kind: "count", limit: CPG_LIMITS.processorCountMax });
       f.push(v("downlist.nodeids[0]", o(32), 4, le));
       break;
     case CpgExecFn.DOWNLIST_OLD:
@@ -634,7 +633,8 @@ function enginePrefix(rng: Prng, body: Uint8Array): Uint8Array {
 function prefixed(corpus: () => Uint8Array[]): () => Uint8Array[] {
   return () =>
     corpus().flatMap((m, i) => {
-      const be = execFn(m, true) > 0xff;
+      // Every corpus message carries its own size at 8, in its sender's byte order.
+      const be = m.byteLength >= 12 && new DataView(m.buffer, m.byteOffset).getInt32(8, true) !== m.byteLength;
       const f = (be ? FLAG.bigEndian : 0) | FLAG.member;
       return [withPrefix(f, i, m), withPrefix(f | FLAG.aim, i + 1, m), withPrefix(f | FLAG.x20, i + 2, m)];
     });
