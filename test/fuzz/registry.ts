@@ -7,6 +7,7 @@
 import { configTarget } from "./targets/config.js";
 import { envelopeTarget } from "./targets/crypto.js";
 import { ipcProtocolTarget, ipcRingTarget } from "./targets/ipc.js";
+import { ipcServicesTarget } from "./targets/ipc-services.js";
 import { hostTarget, syncMessageTarget, syncTarget, totemPgTarget } from "./targets/layers.js";
 import { knetCryptoTarget, knetEngineTarget, knetFrameTarget } from "./targets/knet.js";
 import {
@@ -47,6 +48,7 @@ export const TARGETS: readonly FuzzTarget[] = [
   knetFrameTarget,
   knetCryptoTarget,
   knetEngineTarget,
+  ipcServicesTarget,
 ];
 
 /** The target named `name`; throws with the list of names for an unknown one. */
