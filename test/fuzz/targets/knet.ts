@@ -9,8 +9,9 @@
  *   with a valid HMAC around arbitrary (mostly badly padded) plaintext, so the padding checks
  *   are reached;
  * - `knet-engine`: `KnetEngine.receive` with hostile frames from listed and unlisted
- *   addresses once the links are up (node 3 with peers 1 and 2, as in the captures);
- *   no exception, bounded reassembly, everything we send decodes, deliveries ≤ 64 KiB.
+ *   addresses (prefix: flags — 1 a heartbeat tick, 2 with pongs, 4 a packet of ours, 8 the
+ *   frame's payload first as a whole fragmented packet — then the source address selector) once the links are up (node 3 with peers 1 and 2, as in the captures);
+ *   no exception, bounded reassembly (≤ 32 packets, ≤ 4 MiB held per host), everything we send decodes, deliveries ≤ 64 KiB.
  *
  * Corpus: the golden frames captured from corosync 3.1.7 + libknet 1.25
  * (test/fixtures/knet/knet-frames.jsonl) and encoder output.
@@ -260,7 +261,14 @@ function engineConfig(mode: KnetEngineConfig["linkMode"], mtu: number): KnetEngi
 }
 
 interface HostView {
-  assembler: { inProgress: number };
+  assembler: { inProgress: number; slots: Array<{ parts: Array<Uint8Array | undefined> } | undefined> };
+}
+
+/** Bytes a host's reassemblies hold: at most 32 packets of at most 64 KiB (plus a shorter last fragment each). */
+function heldBytes(h: HostView): number {
+  let n = 0;
+  for (const s of h.assembler.slots) for (const p of s?.parts ?? []) n += p?.byteLength ?? 0;
+  return n;
 }
 
 function knetEngineCorpus(): Uint8Array[] {
@@ -277,7 +285,7 @@ function knetEngineCorpus(): Uint8Array[] {
 function generateKnetEngine(rng: Prng): Uint8Array {
   const host = rng.pick([1, 2, 1, 2, 3, 4, 0, rng.int(0, 0xffff)]);
   const src = rng.chance(0.85) ? host === 2 ? rng.pick([1, 3]) : rng.pick([0, 2]) : rng.int(0, 7);
-  const flags = rng.pick([0, 0, 0, 1, 2, 4]);
+  const flags = rng.pick([0, 0, 0, 1, 2, 4, 8, 8]);
   const r = rng.int(0, 9);
   let frame: Uint8Array;
   if (r <= 5) {
@@ -325,7 +333,7 @@ export const knetEngineTarget: FuzzTarget = {
   sweepLimit: 600,
   corpus: memo(knetEngineCorpus),
   fields: (b) => [
-    { name: "prefix.flags", at: 0, width: 1, le: true, kind: "enum", valid: [0, 1, 2, 4, 7] },
+    { name: "prefix.flags", at: 0, width: 1, le: true, kind: "enum", valid: [0, 1, 2, 4, 7, 8] },
     { name: "prefix.source", at: 1, width: 1, le: true, kind: "enum", valid: [0, 1, 2, 3, 4, 5] },
     ...knetFields(b, ENGINE_PREFIX),
   ],
@@ -378,9 +386,29 @@ export const knetEngineTarget: FuzzTarget = {
         }
         if (flags & 4) engine.send(now, rng.pick([0, 1, 2]), new Uint8Array(rng.pick([1, 100, 3000])));
         const before = delivered;
+        if (flags & 8 && frame.byteLength > 14) {
+          // The frame's payload as a whole fragmented packet: n fragments (frame[11] picks n),
+          // fed in a rotated order (frame[12]), each with the frame's header and seq.
+          const payload = frame.subarray(14);
+          const n = Math.min(2 + (frame[11]! % 8), payload.byteLength);
+          const size = Math.ceil(payload.byteLength / n);
+          const count = Math.ceil(payload.byteLength / size);
+          for (let k = 0; k < count; k++) {
+            const i = (k + frame[12]!) % count;
+            const piece = payload.subarray(i * size, Math.min(payload.byteLength, (i + 1) * size));
+            const f = concat(frame.subarray(0, 14), piece);
+            f[11] = count;
+            f[12] = i + 1;
+            engine.receive(now, source, f);
+          }
+        }
         // The engine keeps views of the frame: hand it a copy, as a socket would.
         engine.receive(now, source, frame.slice());
-        for (const [id, h] of hosts) ctx.check(h.assembler.inProgress <= KNET_DEFRAG_BUFFERS, "knet-engine-defrag", () => `host ${id}: ${h.assembler.inProgress} reassemblies`);
+        for (const [id, h] of hosts) {
+          ctx.check(h.assembler.inProgress <= KNET_DEFRAG_BUFFERS, "knet-engine-defrag", () => `host ${id}: ${h.assembler.inProgress} reassemblies`);
+          const held = heldBytes(h);
+          ctx.check(held <= KNET_DEFRAG_BUFFERS * 2 * KNET_MAX_PACKET_SIZE, "knet-engine-defrag", () => `host ${id}: reassemblies hold ${held} bytes`);
+        }
         ctx.check(Object.keys(engine.dropped).length <= 64, "knet-engine-drops", () => `${Object.keys(engine.dropped).length} drop reasons`);
         ctx.check(pings.length <= 1000, "knet-engine-pings", () => `${pings.length} pings`);
         if (delivered > before) return "delivered";
