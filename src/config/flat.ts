@@ -143,20 +143,25 @@ export interface RawNode {
 
 /** The nodelist as configured, in file order. */
 export function readNodelist(flat: FlatConfig): RawNode[] {
+  // The ring addresses of every node in one pass over the entries (a pass per node was
+  // quadratic: 0.5 s for a 400-node nodelist, found by the config fuzz target).
+  const addrs = new Map<string, Map<number, string>>();
+  for (const [key, e] of flat.entries) {
+    const m = /^nodelist\.node\.(\d+)\.ring(\d+)_addr$/.exec(key);
+    if (m === null || typeof e.value.value !== "string") continue;
+    let node = addrs.get(m[1]!);
+    if (node === undefined) addrs.set(m[1]!, (node = new Map()));
+    node.set(Number(m[2]), e.value.value);
+  }
   return nodePositions(flat).map((index) => {
     const base = `nodelist.node.${index}`;
-    const node: RawNode = { index, addrs: new Map() };
+    const node: RawNode = { index, addrs: addrs.get(String(index)) ?? new Map() };
     const nodeid = flatNumber(flat, `${base}.nodeid`);
     if (nodeid !== undefined) node.nodeid = nodeid;
     const name = flatString(flat, `${base}.name`);
     if (name !== undefined) node.name = name;
     const votes = flatNumber(flat, `${base}.quorum_votes`);
     if (votes !== undefined) node.quorumVotes = votes;
-    for (const [key, e] of flat.entries) {
-      if (!key.startsWith(`${base}.`)) continue;
-      const m = /^ring(\d+)_addr$/.exec(key.slice(base.length + 1));
-      if (m !== null && typeof e.value.value === "string") node.addrs.set(Number(m[1]), e.value.value);
-    }
     return node;
   });
 }

@@ -7,7 +7,19 @@
 import { configTarget } from "./targets/config.js";
 import { envelopeTarget } from "./targets/crypto.js";
 import { ipcProtocolTarget, ipcRingTarget } from "./targets/ipc.js";
+import { ipcServicesTarget } from "./targets/ipc-services.js";
 import { hostTarget, syncMessageTarget, syncTarget, totemPgTarget } from "./targets/layers.js";
+import { knetCryptoTarget, knetEngineTarget, knetFrameTarget } from "./targets/knet.js";
+import {
+  cfgEngineTarget,
+  cfgExecTarget,
+  cmapEngineTarget,
+  cmapExecTarget,
+  cpgEngineTarget,
+  cpgExecTarget,
+  votequorumEngineTarget,
+  votequorumExecTarget,
+} from "./targets/services.js";
 import { srpTarget } from "./targets/srp.js";
 import { groupTarget, pgPacketTarget, totemTarget } from "./targets/wire.js";
 import type { FuzzTarget } from "./target.js";
@@ -25,6 +37,18 @@ export const TARGETS: readonly FuzzTarget[] = [
   ipcRingTarget,
   configTarget,
   srpTarget,
+  cpgExecTarget,
+  cpgEngineTarget,
+  votequorumExecTarget,
+  votequorumEngineTarget,
+  cmapExecTarget,
+  cmapEngineTarget,
+  cfgExecTarget,
+  cfgEngineTarget,
+  knetFrameTarget,
+  knetCryptoTarget,
+  knetEngineTarget,
+  ipcServicesTarget,
 ];
 
 /** The target named `name`; throws with the list of names for an unknown one. */

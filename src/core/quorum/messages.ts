@@ -82,11 +82,32 @@ function putName(bytes: Uint8Array, off: number, name: string): void {
   bytes.set(enc, off);
 }
 
-/** Reads a char[max] field up to its first NUL (or all of it when a hostile sender left none). */
+/**
+ * Reads a char[max] field up to its first NUL (or its first `max - 1` bytes when a hostile
+ * sender left none). Bytes that are not UTF-8 become U+FFFD (3 bytes each once re-encoded),
+ * so the text is cut, on a character boundary, to what fits the field again: votequorum
+ * re-sends a peer's qdevice name in every sync round, and a name that no longer fits
+ * char[max] made `putName` throw there (fuzz regression "vq-qdevice-name-resend").
+ */
 export function getCString(bytes: Uint8Array, off: number, max: number): string {
   const field = bytes.subarray(off, Math.min(bytes.byteLength, off + max));
   const end = field.indexOf(0);
-  return new TextDecoder("utf-8", { fatal: false }).decode(end < 0 ? field.subarray(0, max - 1) : field.subarray(0, end));
+  const text = new TextDecoder("utf-8", { fatal: false }).decode(end < 0 ? field.subarray(0, max - 1) : field.subarray(0, end));
+  return fitUtf8(text, max - 1);
+}
+
+/** The longest prefix of `text` (whole code points) whose UTF-8 encoding has at most `limit` bytes. */
+function fitUtf8(text: string, limit: number): string {
+  let bytes = 0;
+  let i = 0;
+  while (i < text.length) {
+    const cp = text.codePointAt(i)!;
+    const n = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+    if (bytes + n > limit) break;
+    bytes += n;
+    i += cp >= 0x10000 ? 2 : 1;
+  }
+  return i === text.length ? text : text.slice(0, i);
 }
 
 export function encodeNodeInfo(m: NodeInfoMsg): Uint8Array {

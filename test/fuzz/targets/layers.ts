@@ -24,6 +24,7 @@ import { catchDecode, decoderTarget } from "../decoder.js";
 import { shifted } from "../fields.js";
 import { concat, randomBytes, writeUint } from "../mutate.js";
 import type { Field, FuzzContext, FuzzTarget } from "../target.js";
+import { REAL_ENGINES } from "./engines.js";
 import { execFields, groupFields, pgFields, syncFields } from "./layouts.js";
 
 // ------------------------------------------------------------------------------ the prefix
@@ -355,10 +356,10 @@ export const syncTarget: FuzzTarget = {
 // ------------------------------------------------------------------------------ host
 
 /**
- * Service engines the `host` target runs. Add the real engines here as they land, e.g.
- * `(api) => createCpgEngine(api)`; a probe engine fills every service id no real engine has.
+ * Service engines the `host` target runs: the real cmap, cfg, cpg, quorum and votequorum
+ * engines (engines.ts); a probe engine fills every service id no real engine has.
  */
-export const HOST_ENGINES: Array<(api: ServiceApi) => ServiceEngine> = [];
+export const HOST_ENGINES: Array<(api: ServiceApi) => ServiceEngine> = [...REAL_ENGINES];
 
 /** A stand-in engine: checks what the host hands it and takes part in sync. */
 function probeEngine(id: number, ctx: FuzzContext): ServiceEngine {
