@@ -289,3 +289,24 @@ export class NsChild {
     for (const f of w) f();
   }
 }
+
+/** A udpu corosync.conf with two rings (passive rrp, token 1000) for every node of a two-ring `lab`. */
+export function rrpUdpuConfig(lab: Lab, port: number): string {
+  const nodes = lab.nodes
+    .map((n) => `\tnode {\n\t\tring0_addr: ${n.rings[0]!.address}\n\t\tring1_addr: ${n.rings[1]!.address}\n\t\tnodeid: ${n.index}\n\t}`)
+    .join("\n");
+  return [
+    "totem {",
+    "\tversion: 2",
+    "\tcluster_name: rrp",
+    "\ttransport: udpu",
+    "\trrp_mode: passive",
+    "\ttoken: 1000",
+    `\tinterface {\n\t\tlinknumber: 0\n\t\tmcastport: ${port}\n\t}`,
+    `\tinterface {\n\t\tlinknumber: 1\n\t\tmcastport: ${port + 1}\n\t}`,
+    "}",
+    `nodelist {\n${nodes}\n}`,
+    "logging {\n\tto_stderr: yes\n\tto_syslog: no\n\ttimestamp: hires\n}",
+    "",
+  ].join("\n");
+}

@@ -9,7 +9,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { DaemonCluster } from "../helpers/daemons.js";
-import { Lab, netnsSkipReason } from "../helpers/netns.js";
+import { Lab, netnsSkipReason, rrpUdpuConfig } from "../helpers/netns.js";
 
 const skip = netnsSkipReason();
 
@@ -59,26 +59,7 @@ test("redundant rings: ring 0 dropped at one node → FAULTY, membership kept on
   const cluster = new DaemonCluster({
     nodes: 3,
     netns: (id) => lab.nodes[id - 1]!.ns,
-    config: (id, port) => {
-      const nodes = lab.nodes
-        .map((n) => `\tnode {\n\t\tring0_addr: ${n.rings[0]!.address}\n\t\tring1_addr: ${n.rings[1]!.address}\n\t\tnodeid: ${n.index}\n\t}`)
-        .join("\n");
-      return [
-        "totem {",
-        "\tversion: 2",
-        "\tcluster_name: rrp",
-        "\ttransport: udpu",
-        "\trrp_mode: passive",
-        "\ttoken: 1000",
-        `\tinterface {\n\t\tlinknumber: 0\n\t\tmcastport: ${port}\n\t}`,
-        `\tinterface {\n\t\tlinknumber: 1\n\t\tmcastport: ${port + 1}\n\t}`,
-        "}",
-        `nodelist {\n${nodes}\n}`,
-        "logging {\n\tto_stderr: yes\n\tto_syslog: no\n\ttimestamp: hires\n}",
-        "",
-      ].join("\n");
-      void id;
-    },
+    config: (_id, port) => rrpUdpuConfig(lab, port),
   });
   let undo: (() => void) | undefined;
   try {

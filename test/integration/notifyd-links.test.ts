@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { DaemonCluster } from "../helpers/daemons.js";
-import { Lab, netnsSkipReason } from "../helpers/netns.js";
+import { Lab, netnsSkipReason, rrpUdpuConfig } from "../helpers/netns.js";
 import { DbusBus, DbusMonitor, NotifydProc, requireProgram, waitUntilAsync } from "../helpers/notify-servers.js";
 
 const skip = netnsSkipReason();
@@ -25,25 +25,7 @@ test("a ring made faulty and recovered: LinkStateChange disconnected/operational
   const cluster = new DaemonCluster({
     nodes: 2,
     netns: (id) => lab.nodes[id - 1]!.ns,
-    config: (_id, port) => {
-      const nodes = lab.nodes
-        .map((n) => `\tnode {\n\t\tring0_addr: ${n.rings[0]!.address}\n\t\tring1_addr: ${n.rings[1]!.address}\n\t\tnodeid: ${n.index}\n\t}`)
-        .join("\n");
-      return [
-        "totem {",
-        "\tversion: 2",
-        "\tcluster_name: rrp",
-        "\ttransport: udpu",
-        "\trrp_mode: passive",
-        "\ttoken: 1000",
-        `\tinterface {\n\t\tlinknumber: 0\n\t\tmcastport: ${port}\n\t}`,
-        `\tinterface {\n\t\tlinknumber: 1\n\t\tmcastport: ${port + 1}\n\t}`,
-        "}",
-        `nodelist {\n${nodes}\n}`,
-        "logging {\n\tto_stderr: yes\n\tto_syslog: no\n\ttimestamp: hires\n}",
-        "",
-      ].join("\n");
-    },
+    config: (_id, port) => rrpUdpuConfig(lab, port),
   });
   const bus = new DbusBus(dir);
   let monitor: DbusMonitor | undefined;

@@ -8,39 +8,10 @@
  * catching the error and copying `csError` into the response; nothing else is needed.
  */
 
-/** `cs_error_t` numbers, by the names corosync gives them (without `CS_ERR_`). */
-export const CsError = {
-  OK: 1,
-  LIBRARY: 2,
-  VERSION: 3,
-  INIT: 4,
-  TIMEOUT: 5,
-  TRY_AGAIN: 6,
-  INVALID_PARAM: 7,
-  NO_MEMORY: 8,
-  BAD_HANDLE: 9,
-  BUSY: 10,
-  ACCESS: 11,
-  NOT_EXIST: 12,
-  NAME_TOO_LONG: 13,
-  EXIST: 14,
-  NO_SPACE: 15,
-  INTERRUPT: 16,
-  NAME_NOT_FOUND: 17,
-  NO_RESOURCES: 18,
-  NOT_SUPPORTED: 19,
-  BAD_OPERATION: 20,
-  FAILED_OPERATION: 21,
-  MESSAGE_ERROR: 22,
-  QUEUE_FULL: 23,
-  QUEUE_NOT_AVAILABLE: 24,
-  BAD_FLAGS: 25,
-  TOO_BIG: 26,
-  NO_SECTIONS: 27,
-  CONTEXT_NOT_FOUND: 28,
-  TOO_MANY_GROUPS: 30,
-  SECURITY: 100,
-} as const;
+import { CsError } from "../cs-error.js";
+
+/** `cs_error_t` numbers, by the names corosync gives them (the one table, src/core/cs-error.ts). */
+export { CsError };
 
 /** A `cs_error_t` name other than `OK`. */
 export type CsErrorCode = Exclude<keyof typeof CsError, "OK">;
