@@ -14,7 +14,7 @@ import { randomBytes } from "node:crypto";
 import { truncateSync } from "node:fs";
 import { IpcServer, type IpcConnection } from "../../src/runtime/ipc/server.js";
 import { IpcClientConnection } from "../../src/client/ipc/connection.js";
-import { decodeConnectionResponse, encodeConnectionRequest, readResponseHeader } from "../../src/runtime/ipc/protocol.js";
+import { decodeConnectionResponse, encodeConnectionRequest, readResponseHeader, headerOnlyResponse } from "../../src/runtime/ipc/protocol.js";
 import { HDR } from "../../src/runtime/ipc/ring-index.js";
 import { ShmRing } from "../../src/runtime/ipc/ringbuffer.js";
 import { echoEvent, echoRequest, echoService, uniquePrefix } from "../helpers/ipc-echo.js";
@@ -235,6 +235,40 @@ test("a handler that throws answers CS_ERR_LIBRARY and the connection lives on",
     assert.deepEqual(readResponseHeader(await c.request(echoRequest(0))), { id: 0, size: 24, error: 2 });
     assert.deepEqual(readResponseHeader(await c.request(echoRequest(0))), { id: 0, size: 24, error: 2 });
     await c.close();
+  } finally {
+    await s.stop();
+  }
+});
+
+test("a server that answers and closes at once (cfg shutdown): the client still gets the response, 200 times", async () => {
+  const p = `${prefix}rc`;
+  const s = new IpcServer({
+    prefix: p,
+    services: {
+      echo: {
+        onRequest: async (conn) => {
+          await new Promise((r) => setTimeout(r, 5));
+          setImmediate(() => conn.close("shutting down"));
+          return headerOnlyResponse(0, 1);
+        },
+      },
+    },
+  });
+  await s.start();
+  try {
+    let lost = 0;
+    for (let i = 0; i < 200; i++) {
+      const c = await IpcClientConnection.connect("echo", { prefix: p });
+      try {
+        const res = readResponseHeader(await c.request(echoRequest(0)));
+        assert.equal(res?.error, 1);
+      } catch (e) {
+        if ((e as { code?: string }).code !== "ENOTCONN") throw e;
+        lost++;
+      }
+      await c.close();
+    }
+    assert.equal(lost, 0, `${lost} of 200 responses lost to the close`);
   } finally {
     await s.stop();
   }

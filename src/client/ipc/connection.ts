@@ -62,6 +62,10 @@ const WAIT_SLICE_MS = 250;
  */
 export class IpcClientConnection extends EventEmitter {
   private closed = false;
+  /** A request is waiting for its response (see `shutdown`). */
+  private awaiting = false;
+  /** The response the server wrote before it closed the connection, read at the close. */
+  private rescued: Uint8Array | undefined;
   /** Events announced while paused (read when resumed). */
   private eventsPaused = false;
   private heldNotes = 0;
@@ -252,12 +256,28 @@ export class IpcClientConnection extends EventEmitter {
   }
 
   private async awaitResponse(timeoutMs: number | undefined): Promise<Uint8Array> {
+    this.awaiting = true;
+    try {
+      return await this.awaitResponseLoop(timeoutMs);
+    } finally {
+      this.awaiting = false;
+      this.rescued = undefined;
+    }
+  }
+
+  /** The response read at a server close, or the close as an error. */
+  private afterClose(): Uint8Array {
+    if (this.rescued !== undefined) return this.rescued;
+    throw new IpcError("ENOTCONN", `@${this.socketName}: connection closed while waiting for a response`);
+  }
+
+  private async awaitResponseLoop(timeoutMs: number | undefined): Promise<Uint8Array> {
     const ring = this.rings.response;
     const native = nativeAddon();
     const deadline = timeoutMs === undefined ? Infinity : performance.now() + timeoutMs;
     const fastUntil = performance.now() + FAST_POLL_US / 1000;
     for (;;) {
-      if (this.closed) throw new IpcError("ENOTCONN", `@${this.socketName}: connection closed while waiting for a response`);
+      if (this.closed) return this.afterClose();
       if (ring.tryTake()) return this.readTaken(ring);
       const now = performance.now();
       if (now < fastUntil) {
@@ -273,7 +293,7 @@ export class IpcClientConnection extends EventEmitter {
       // Race the pool-thread wait with our own close, so a close rejects the request at once;
       // the wait itself ends within one slice (the mapping outlives it).
       const got = await Promise.race([native.semWaitAsync(ring.headerBuffer, HDR.sem, slice), this.closedSignal]);
-      if (this.closed) throw new IpcError("ENOTCONN", `@${this.socketName}: connection closed while waiting for a response`);
+      if (this.closed) return this.afterClose();
       if (got) return this.readTaken(ring);
     }
   }
@@ -340,6 +360,18 @@ export class IpcClientConnection extends EventEmitter {
   private shutdown(reason: IpcError | undefined): void {
     if (this.closed) return;
     this.closed = true;
+    // A server that answers and then exits (cfg shutdown) may close the socket before we
+    // read the response it wrote: take it from the ring before unmapping.
+    if (this.awaiting && reason?.code === "ENOTCONN") {
+      try {
+        // The semaphore count may already be gone to a wait still pending on the pool thread;
+        // the chunk itself is what counts (readTaken refuses a position with none).
+        this.rings.response.tryTake();
+        this.rescued = this.rings.response.readTaken();
+      } catch {
+        /* nothing readable: the close stands */
+      }
+    }
     this.signalClosed(false);
     for (const r of [this.rings.request, this.rings.response, this.rings.event]) {
       try {
