@@ -29,3 +29,10 @@ test("2,000-seed swarm over 2–7 nodes has no violations", { timeout: 20 * 60_0
   assert.equal(r.status, 0, r.stdout.slice(-5000) + r.stderr);
   assert.match(summary, /^seeds=2000 violations=0 /);
 });
+
+test("regression seed 8694 over 2–16 nodes (13): an orphan retrans_flg ends the recovery by a token loss, not by leaving at once (EVS held)", () => {
+  const r = sim(["--seed", "8694", "--nodes", "2..16"]);
+  const summary = r.stdout.trim().split("\n").pop() ?? "";
+  assert.equal(r.status, 0, r.stdout.slice(-3000) + r.stderr);
+  assert.match(summary, /^seed=8694 nodes=13 violations=0 /);
+});
