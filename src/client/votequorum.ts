@@ -11,26 +11,16 @@
  */
 import { TrackFlag, type RingIdValue } from "../wire/ipc/quorum.js";
 import { VqReq, VqRes, decodeGetInfo, decodeVqEvent, encodeVqRequest, type VqInfoWire } from "../wire/ipc/votequorum.js";
+import { InfoFlag, NodeState } from "../core/quorum/votequorum.js";
 import { CorosyncError } from "./errors.js";
 import type { IpcClientConnection } from "./ipc/connection.js";
 import { ServiceClient, type ClientOptions } from "./service-client.js";
 
-/** `VOTEQUORUM_INFO_*` flags of `VotequorumInfo.flags`. */
-export const VQ_INFO = {
-  TWONODE: 1,
-  QUORATE: 2,
-  WAIT_FOR_ALL: 4,
-  LAST_MAN_STANDING: 8,
-  AUTO_TIE_BREAKER: 16,
-  ALLOW_DOWNSCALE: 32,
-  QDEVICE_REGISTERED: 64,
-  QDEVICE_ALIVE: 128,
-  QDEVICE_CAST_VOTE: 256,
-  QDEVICE_MASTER_WINS: 512,
-} as const;
+/** `VOTEQUORUM_INFO_*` flags of `VotequorumInfo.flags` (the engine's table). */
+export const VQ_INFO = InfoFlag;
 
-/** `VOTEQUORUM_NODESTATE_*`. */
-export const VQ_NODESTATE = { MEMBER: 1, DEAD: 2, LEAVING: 3 } as const;
+/** `VOTEQUORUM_NODESTATE_*` (the engine's table). */
+export const VQ_NODESTATE = NodeState;
 
 /** `struct votequorum_info`. */
 export type VotequorumInfo = VqInfoWire;

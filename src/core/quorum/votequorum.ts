@@ -23,6 +23,7 @@ import type { CmapStore, CmapTrackHandle, CmapNotification } from "../cmap/store
 import { CMAP_TRACK_ADD, CMAP_TRACK_DELETE, CMAP_TRACK_MODIFY } from "../cmap/store.js";
 import { CmapType, type CmapValue } from "../cmap/types.js";
 import type { RingId } from "../../wire/totem/types.js";
+import type { VqInfoWire } from "../../wire/ipc/votequorum.js";
 import { ServiceId, type ExecSource, type ServiceApi, type ServiceEngine, type SyncHooks, type TimerHandle } from "../services/types.js";
 import { AtbType, QuorumKeys, parseAtbNodes, readNodelistVotes, readQdevice, QDEVICE_DEFAULT_SYNC_TIMEOUT_MS, QDEVICE_DEFAULT_TIMEOUT_MS } from "./config.js";
 import {
@@ -75,19 +76,8 @@ export interface VqNode {
   flags: number;
 }
 
-/** The answer to getinfo (`res_lib_votequorum_getinfo`). */
-export interface VqInfo {
-  nodeId: number;
-  state: number;
-  votes: number;
-  expectedVotes: number;
-  highestExpected: number;
-  totalVotes: number;
-  quorum: number;
-  flags: number;
-  qdeviceVotes: number;
-  qdeviceName: string;
-}
+/** The answer to getinfo (`res_lib_votequorum_getinfo`): the wire layout's fields. */
+export type VqInfo = VqInfoWire;
 
 /** Persistence of the highest expected votes seen (`<state_dir>/ev_tracking`). */
 export interface EvTrackingStore {
